@@ -1,0 +1,3 @@
+"""grader: autograding harness for numpy neural-network course assignments."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,162 @@
+"""Load an assignment folder (``assignment.toml`` + reference files) into a frozen :class:`Assignment`.
+
+An assignment is named either by a built-in name (a folder under ``reference/``) or by a path.
+Every key of ``assignment.toml`` is declared here once, with its type; unknown keys are errors,
+so a misspelt ``time_limit`` never silently falls back to a default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from .errors import AssignmentError
+from .paths import reference_root
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+CONVENTIONS = ("reg*sum(W**2)", "0.5*reg*sum(W**2)")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Time and memory limits for student code, in seconds and MiB."""
+
+    call_seconds: float = 10.0
+    check_seconds: float = 30.0
+    notebook_cell_seconds: float = 600.0
+    notebook_seconds: float = 1800.0
+    memory_mb: int = 2048
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Accuracy a trained model must reach on one dataset; ``partial`` maps accuracy -> credit."""
+
+    val_accuracy: float | None = None
+    test_accuracy: float | None = None
+    partial: Mapping[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """What the reference reached on a dataset, recorded by ``bench/calibrate.py``."""
+
+    split: Mapping[str, int]
+    default_hyperparameters: Mapping[str, Any]
+    default_test_accuracy: float
+    tuned_hyperparameters: Mapping[str, Any]
+    tuned_test_accuracy: float
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class Assignment:
+    name: str
+    title: str
+    root: Path
+    course: str
+    regularization: str
+    submit: tuple[str, ...]
+    notebooks: tuple[str, ...]
+    packages: tuple[str, ...]
+    limits: Limits
+    thresholds: Mapping[str, Thresholds]
+    calibration: Mapping[str, Calibration]
+
+    def to_json(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["root"] = str(self.root)
+        return data
+
+
+def builtin_names() -> list[str]:
+    """Names of the assignments bundled with grader."""
+    root = reference_root()
+    return sorted(p.parent.name for p in root.glob("*/assignment.toml"))
+
+
+def resolve(name_or_path: str | Path) -> Path:
+    """Return the folder of a built-in assignment name or an assignment path."""
+    path = Path(name_or_path)
+    if (path / "assignment.toml").is_file():
+        return path.resolve()
+    builtin = reference_root() / str(name_or_path)
+    if (builtin / "assignment.toml").is_file():
+        return builtin.resolve()
+    known = ", ".join(builtin_names()) or "none"
+    raise AssignmentError(
+        f"no assignment '{name_or_path}': not a folder with an assignment.toml, "
+        f"nor a built-in name (built-ins: {known})"
+    )
+
+
+def load(name_or_path: str | Path) -> Assignment:
+    """Load and validate an assignment."""
+    root = resolve(name_or_path)
+    toml_path = root / "assignment.toml"
+    try:
+        raw = tomllib.loads(toml_path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise AssignmentError(f"{toml_path}: invalid TOML: {exc}") from None
+    return _from_toml(raw, root, str(toml_path))
+
+
+def _from_toml(raw: dict[str, Any], root: Path, where: str) -> Assignment:
+    _only(raw, {"assignment", "limits", "thresholds", "calibration"}, where)
+    head = raw.get("assignment")
+    if not isinstance(head, dict):
+        raise AssignmentError(f"{where}: missing [assignment] table")
+    _only(head, {"name", "title", "course", "regularization", "submit", "notebooks", "packages"},
+          f"{where} [assignment]")
+    regularization = _get(head, "regularization", str, where)
+    if regularization not in CONVENTIONS:
+        raise AssignmentError(
+            f"{where}: regularization must be one of {CONVENTIONS}, not {regularization!r}")
+    return Assignment(
+        name=_get(head, "name", str, where),
+        title=_get(head, "title", str, where),
+        root=root,
+        course=head.get("course", ""),
+        regularization=regularization,
+        submit=tuple(_get(head, "submit", list, where)),
+        notebooks=tuple(head.get("notebooks", [])),
+        packages=tuple(head.get("packages", ["numpy"])),
+        limits=_dataclass(Limits, raw.get("limits", {}), f"{where} [limits]"),
+        thresholds={k: _dataclass(Thresholds, v, f"{where} [thresholds.{k}]")
+                    for k, v in raw.get("thresholds", {}).items()},
+        calibration={k: _dataclass(Calibration, v, f"{where} [calibration.{k}]")
+                     for k, v in raw.get("calibration", {}).items()},
+    )
+
+
+def _only(table: Mapping[str, Any], allowed: set[str], where: str) -> None:
+    unknown = sorted(set(table) - allowed)
+    if unknown:
+        raise AssignmentError(f"{where}: unknown key(s) {unknown}; allowed: {sorted(allowed)}")
+
+
+def _get(table: Mapping[str, Any], key: str, kind: type, where: str) -> Any:
+    if key not in table:
+        raise AssignmentError(f"{where}: missing required key '{key}'")
+    value = table[key]
+    if not isinstance(value, kind):
+        raise AssignmentError(f"{where}: '{key}' must be a {kind.__name__}, not {value!r}")
+    return value
+
+
+def _dataclass(cls: type, table: Any, where: str) -> Any:
+    if not isinstance(table, dict):
+        raise AssignmentError(f"{where}: must be a table")
+    names = {f.name for f in dataclasses.fields(cls)}
+    _only(table, names, where)
+    try:
+        return cls(**table)
+    except TypeError as exc:
+        raise AssignmentError(f"{where}: {exc}") from None

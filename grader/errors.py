@@ -1,0 +1,72 @@
+"""Typed errors shown to users, each with its own exit code.
+
+Only the CLI entry point catches :class:`GraderError`: it prints ``format_message()``
+and exits with ``exit_code``. Library code raises, it never prints or exits.
+
+Exit codes
+    0  success (grading completed, whatever the scores)
+    1  internal error (a bug in grader)
+    2  usage error (bad arguments or options)
+    3  dataset not found
+    4  download or checksum failure
+    5  assignment folder or assignment.toml invalid
+"""
+
+from __future__ import annotations
+
+import click
+
+
+class GraderError(click.ClickException):
+    """Base of every user-facing failure; knows its exit code and how to show itself."""
+
+    exit_code = 1
+
+    def format_message(self) -> str:
+        return self.message
+
+
+class UsageError(GraderError):
+    exit_code = 2
+
+
+class DatasetNotFound(FileNotFoundError, GraderError):
+    """The dataset is in none of the places we looked."""
+
+    exit_code = 3
+
+    def __init__(self, dataset: str, searched: list[tuple[str, str]], hint: str) -> None:
+        self.dataset = dataset
+        self.searched = list(searched)
+        self.hint = hint
+        lines = [f"{dataset} was not found. Looked in:"]
+        lines += [f"  - {path}  ({source})" for source, path in self.searched]
+        lines.append(hint)
+        GraderError.__init__(self, "\n".join(lines))
+
+    def __reduce__(self):
+        return (type(self), (self.dataset, self.searched, self.hint))
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class DatasetFormatError(ValueError, GraderError):
+    """A dataset file exists but is not what the loader expects."""
+
+    exit_code = 3
+
+
+class DownloadError(OSError, GraderError):
+    """Fetching a dataset failed (network, HTTP status, or checksum mismatch)."""
+
+    exit_code = 4
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class AssignmentError(ValueError, GraderError):
+    """An assignment folder is missing, or its assignment.toml is invalid."""
+
+    exit_code = 5

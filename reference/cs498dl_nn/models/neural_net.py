@@ -1,0 +1,183 @@
+"""Neural network model."""
+
+from typing import Sequence
+
+import numpy as np
+
+
+class NeuralNetwork:
+    """A multi-layer fully-connected neural network. The net has an input
+    dimension of N, a hidden layer dimension of H, and output dimension C.
+    We train the network with a softmax loss function and L2 regularization
+    on the weight matrices.
+
+    The network uses a nonlinearity after each fully connected layer except
+    for the last. The outputs of the last fully-connected layer are passed
+    through a softmax, and become the scores for each class.
+
+    Regularization convention: loss += reg * sum(W**2) over every weight matrix
+    (biases are not regularized), so the gradient gains 2 * reg * W.
+    """
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_sizes: Sequence[int],
+        output_size: int,
+        num_layers: int,
+    ):
+        """Initialize the model. Weights are initialized to small random values
+        and biases are initialized to zero. Weights and biases are stored in
+        the variable self.params, which is a dictionary with the following
+        keys:
+
+        W1: 1st layer weights; has shape (D, H_1)
+        b1: 1st layer biases; has shape (H_1,)
+        ...
+        Wk: kth layer weights; has shape (H_{k-1}, C)
+        bk: kth layer biases; has shape (C,)
+
+        Parameters:
+            input_size: The dimension D of the input data
+            hidden_sizes: The number of neurons H in the hidden layers
+            output_size: The number of classes C
+            num_layers: Number of fully connected layers in the neural network
+        """
+        self.input_size = input_size
+        self.hidden_sizes = hidden_sizes
+        self.output_size = output_size
+        self.num_layers = num_layers
+
+        assert len(hidden_sizes) == (num_layers - 1)
+        sizes = [input_size] + list(hidden_sizes) + [output_size]
+
+        self.params = {}
+        for i in range(1, num_layers + 1):
+            self.params["W" + str(i)] = np.random.randn(
+                sizes[i - 1], sizes[i]
+            ) / np.sqrt(sizes[i - 1])
+            self.params["b" + str(i)] = np.zeros(sizes[i])
+
+        # Adam moment estimates, one per parameter, created on first use.
+        self.m = {}
+        self.v = {}
+
+    def linear(self, W: np.ndarray, X: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Fully connected (linear) layer: X W + b."""
+        # BEGIN SOLUTION
+        return X.dot(W) + b
+        # END SOLUTION
+
+    def relu(self, X: np.ndarray) -> np.ndarray:
+        """Rectified Linear Unit (ReLU)."""
+        # BEGIN SOLUTION
+        return np.maximum(0, X)
+        # END SOLUTION
+
+    def relu_grad(self, X: np.ndarray) -> np.ndarray:
+        """Gradient of ReLU with respect to its input X."""
+        # BEGIN SOLUTION
+        return (X > 0).astype(X.dtype)
+        # END SOLUTION
+
+    def softmax(self, X: np.ndarray) -> np.ndarray:
+        """The softmax function, row by row, shifted by the row maximum for stability."""
+        # BEGIN SOLUTION
+        shifted = X - np.max(X, axis=1, keepdims=True)
+        exp = np.exp(shifted)
+        return exp / np.sum(exp, axis=1, keepdims=True)
+        # END SOLUTION
+
+    def forward(self, X: np.ndarray) -> np.ndarray:
+        """Compute the scores for each class for all of the data samples.
+
+        Hint: this function is also used for prediction.
+
+        Parameters:
+            X: Input data of shape (N, D). Each X[i] is a training or
+                testing sample
+
+        Returns:
+            Matrix of shape (N, C) where scores[i, c] is the score for class
+                c on input X[i] outputted from the last layer of your network
+        """
+        self.outputs = {}
+        # BEGIN SOLUTION
+        self.outputs["A0"] = X
+        out = X
+        for i in range(1, self.num_layers + 1):
+            z = self.linear(self.params["W" + str(i)], out, self.params["b" + str(i)])
+            self.outputs["Z" + str(i)] = z
+            out = self.relu(z) if i < self.num_layers else z
+            self.outputs["A" + str(i)] = out
+        return out
+        # END SOLUTION
+
+    def backward(self, y: np.ndarray, reg: float = 0.0) -> float:
+        """Perform back-propagation and compute the gradients and losses.
+
+        Note: both gradients and loss should include regularization.
+
+        Parameters:
+            y: Vector of training labels. y[i] is the label for X[i], and each
+                y[i] is an integer in the range 0 <= y[i] < C
+            reg: Regularization strength
+
+        Returns:
+            Total loss for this batch of training samples
+        """
+        self.gradients = {}
+        # BEGIN SOLUTION
+        L = self.num_layers
+        scores = self.outputs["A" + str(L)]
+        N = scores.shape[0]
+        probs = self.softmax(scores)
+        loss = -np.mean(np.log(probs[np.arange(N), y]))
+        dz = probs.copy()
+        dz[np.arange(N), y] -= 1
+        dz /= N
+        for i in range(L, 0, -1):
+            W = self.params["W" + str(i)]
+            loss += reg * np.sum(W * W)
+            self.gradients["W" + str(i)] = self.outputs["A" + str(i - 1)].T.dot(dz) + 2 * reg * W
+            self.gradients["b" + str(i)] = np.sum(dz, axis=0)
+            if i > 1:
+                dz = dz.dot(W.T) * self.relu_grad(self.outputs["Z" + str(i - 1)])
+        return loss
+        # END SOLUTION
+
+    def update(
+        self,
+        lr: float = 0.001,
+        b1: float = 0.9,
+        b2: float = 0.999,
+        eps: float = 1e-8,
+        opt: str = "SGD",
+        t: int = 1,
+    ):
+        """Update the parameters of the model using the previously calculated
+        gradients.
+
+        Parameters:
+            lr: Learning rate
+            b1: beta 1 parameter (for Adam)
+            b2: beta 2 parameter (for Adam)
+            eps: epsilon to prevent division by zero (for Adam)
+            opt: optimizer, either 'SGD' or 'Adam'
+            t: the timestep used in Adam's bias correction
+        """
+        # BEGIN SOLUTION
+        if opt == "SGD":
+            for name, grad in self.gradients.items():
+                self.params[name] -= lr * grad
+        elif opt == "Adam":
+            for name, grad in self.gradients.items():
+                m = b1 * self.m.get(name, 0.0) + (1 - b1) * grad
+                v = b2 * self.v.get(name, 0.0) + (1 - b2) * grad * grad
+                self.m[name], self.v[name] = m, v
+                m_hat = m / (1 - b1 ** t)
+                v_hat = v / (1 - b2 ** t)
+                self.params[name] -= lr * m_hat / (np.sqrt(v_hat) + eps)
+        else:
+            raise ValueError("unknown optimizer %r: use 'SGD' or 'Adam'" % (opt,))
+        # END SOLUTION
