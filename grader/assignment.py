@@ -115,13 +115,14 @@ def _from_toml(raw: dict[str, Any], root: Path, where: str) -> Assignment:
         raise AssignmentError(f"{where}: missing [assignment] table")
     _only(head, {"name", "title", "course", "regularization", "submit", "notebooks", "packages"},
           f"{where} [assignment]")
+    name, title = _get(head, "name", str, where), _get(head, "title", str, where)
     regularization = _get(head, "regularization", str, where)
     if regularization not in CONVENTIONS:
         raise AssignmentError(
             f"{where}: regularization must be one of {CONVENTIONS}, not {regularization!r}")
     return Assignment(
-        name=_get(head, "name", str, where),
-        title=_get(head, "title", str, where),
+        name=name,
+        title=title,
         root=root,
         course=head.get("course", ""),
         regularization=regularization,

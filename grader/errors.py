@@ -25,12 +25,15 @@ class GraderError(click.ClickException):
     def format_message(self) -> str:
         return self.message
 
+    def __str__(self) -> str:
+        return self.message
+
 
 class UsageError(GraderError):
     exit_code = 2
 
 
-class DatasetNotFound(FileNotFoundError, GraderError):
+class DatasetNotFound(GraderError, FileNotFoundError):
     """The dataset is in none of the places we looked."""
 
     exit_code = 3
@@ -42,31 +45,25 @@ class DatasetNotFound(FileNotFoundError, GraderError):
         lines = [f"{dataset} was not found. Looked in:"]
         lines += [f"  - {path}  ({source})" for source, path in self.searched]
         lines.append(hint)
-        GraderError.__init__(self, "\n".join(lines))
+        super().__init__("\n".join(lines))
 
     def __reduce__(self):
         return (type(self), (self.dataset, self.searched, self.hint))
 
-    def __str__(self) -> str:
-        return self.message
 
-
-class DatasetFormatError(ValueError, GraderError):
+class DatasetFormatError(GraderError, ValueError):
     """A dataset file exists but is not what the loader expects."""
 
     exit_code = 3
 
 
-class DownloadError(OSError, GraderError):
+class DownloadError(GraderError, OSError):
     """Fetching a dataset failed (network, HTTP status, or checksum mismatch)."""
 
     exit_code = 4
 
-    def __str__(self) -> str:
-        return self.message
 
-
-class AssignmentError(ValueError, GraderError):
+class AssignmentError(GraderError, ValueError):
     """An assignment folder is missing, or its assignment.toml is invalid."""
 
     exit_code = 5
