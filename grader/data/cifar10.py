@@ -31,6 +31,7 @@ _ALLOWED_GLOBALS = {
     ("numpy._core.multiarray", "_reconstruct"),
     ("numpy", "ndarray"),
     ("numpy", "dtype"),
+    ("_codecs", "encode"),  # bytes inside protocol-2 pickles written by Python 3
 }
 CACHE_VERSION = "1"
 
