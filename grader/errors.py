@@ -67,3 +67,60 @@ class AssignmentError(GraderError, ValueError):
     """An assignment folder is missing, or its assignment.toml is invalid."""
 
     exit_code = 5
+
+
+class ScoreBelowThreshold(GraderError):
+    """``--fail-under``: grading completed but a score is below the threshold."""
+
+    exit_code = 6
+
+
+# --- failures of student code inside the jail: each costs one check, never the batch ---------
+
+class WorkerError(GraderError):
+    """Something went wrong while a check talked to the jailed worker."""
+
+    outcome = "error"
+
+    def __init__(self, message: str, what: str = "") -> None:
+        self.what = what
+        super().__init__(message)
+
+    def __reduce__(self):
+        return (type(self), (self.message, self.what))
+
+
+class StudentError(WorkerError, RuntimeError):
+    """Student code raised an exception; ``ename``, ``evalue`` and ``traceback`` are its text."""
+
+    def __init__(self, ename: str, evalue: str, traceback: list[str], what: str = "") -> None:
+        self.ename, self.evalue, self.traceback = ename, evalue, list(traceback)
+        where = f" in {what}" if what else ""
+        super().__init__(f"{ename}{where}: {evalue}", what)
+
+    @classmethod
+    def from_reply(cls, error: dict, what: str) -> "StudentError":
+        trace = error.get("traceback", [])
+        return cls(str(error.get("ename", "Exception"))[:200], str(error.get("evalue", ""))[:2000],
+                   [str(line)[:500] for line in trace[:20]] if isinstance(trace, list) else [], what)
+
+    @property
+    def outcome(self) -> str:  # type: ignore[override]
+        return "not-implemented" if self.ename == "NotImplementedError" else "error"
+
+    def __reduce__(self):
+        return (type(self), (self.ename, self.evalue, self.traceback, self.what))
+
+
+class WorkerTimeout(WorkerError, TimeoutError):
+    """A call into student code took longer than its limit; the worker was killed."""
+
+    outcome = "timeout"
+
+
+class WorkerDied(WorkerError):
+    """The worker process ended during a call (exit, signal, memory limit)."""
+
+
+class ProtocolError(WorkerError):
+    """The worker sent bytes that are not a valid reply."""
