@@ -101,6 +101,8 @@ def serve_request(table, request):
         return target(*table.get(request["args"]), **table.get(request["kwargs"])), "value"
     if op == "fetch":
         return target, "value"
+    if op == "hold":
+        return table.get(request["value"]), "ref"
     if op == "len":
         return len(target), "value"
     if op == "keys":

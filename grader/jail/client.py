@@ -155,8 +155,8 @@ class Worker:
     def _send(self, message: dict, what: str) -> None:
         try:
             data = codec.pack(message, handle_for=_handle_of)
-        except codec.CodecError as exc:
-            raise ProtocolError(f"cannot send to student code: {exc}", what) from None
+        except codec.CodecError as exc:  # the check's own input: nothing was sent
+            raise TypeError(f"a check cannot send this to student code: {exc}") from None
         try:
             view = memoryview(data)
             while view:
@@ -282,6 +282,11 @@ class Session:
         module = self.request({"op": "import", "name": name}, f"importing {name}")
         object.__setattr__(module, "_path", name.rsplit(".", 1)[-1])
         return module
+
+    def hold(self, value: Any) -> "RemoteObject":
+        """Send plain ``value`` (e.g. a ``bn_param`` dict) and keep it in the worker, so that
+        student code can mutate it and the check can ``fetch()`` it afterwards."""
+        return self.request({"op": "hold", "value": value}, "sending a value")
 
     def seed(self, value: int) -> None:
         """``np.random.seed(value)`` and ``random.seed(value)`` in the student's process."""

@@ -9,6 +9,7 @@ lists (``"blobs": [len, ...]``). Values are JSON with tags for what JSON lacks:
     {"$a": i}                        ndarray: blob i is an ``.npy`` file, read with allow_pickle=False
     {"$b": i}                        bytes: blob i
     {"$h": id, "type": "Name"}       handle to an object that stays in the worker
+    {"$dt": "<f8"}                   a numpy dtype or scalar type (np.float64)
 
 Decoding refuses unknown tags, object or structured dtypes, deep nesting and oversized frames;
 nothing is ever unpickled or evaluated. This module is self-contained (stdlib + numpy) because
@@ -73,6 +74,11 @@ def encode_value(value, blobs: list, handle_for=None, depth: int = 0):
     if isinstance(value, np.generic) and type(value).__module__ == "numpy" and value.dtype.kind in ARRAY_KINDS:
         blobs.append(_npy(np.asarray(value)))
         return {"$a": len(blobs) - 1, "scalar": True}
+    if isinstance(value, np.dtype) or (isinstance(value, type) and issubclass(value, np.generic)):
+        dtype = np.dtype(value)
+        if dtype.kind not in ARRAY_KINDS:
+            raise CodecError(f"cannot send dtype {dtype}")
+        return {"$dt": dtype.str, "instance": isinstance(value, np.dtype)}
     if t is bytes:
         blobs.append(value)
         return {"$b": len(blobs) - 1}
@@ -125,6 +131,14 @@ def decode_value(node, blobs: list, depth: int = 0):
     if tag == "$a":
         array = _load_array(_blob(blobs, node["$a"]))
         return array[()] if node.get("scalar") and array.ndim == 0 else array
+    if tag == "$dt" and isinstance(node["$dt"], str) and len(node["$dt"]) < 16:
+        try:
+            dtype = np.dtype(node["$dt"])
+        except TypeError:
+            raise CodecError(f"invalid dtype {node['$dt']!r}") from None
+        if dtype.kind not in ARRAY_KINDS or dtype.fields:
+            raise CodecError(f"refused dtype {dtype}")
+        return dtype if node.get("instance") else dtype.type
     if tag == "$b":
         return bytes(_blob(blobs, node["$b"]))
     if tag == "$h" and isinstance(node["$h"], int) and isinstance(node.get("type"), str):

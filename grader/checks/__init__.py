@@ -1,0 +1,38 @@
+"""What check modules import: markers as decorators and the assertion helpers.
+
+    from grader.checks import points, hidden, title, assert_close
+
+    @points(2)
+    def test_toy_scores(student, reference):
+        \"\"\"Scores of the toy network match the reference.\"\"\"
+        ...
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from .helpers import (as_array, as_dict, as_scalar, assert_close, assert_dict_close,
+                      assert_gradient, assert_rel_error, assert_scalar_close, describe,
+                      numeric_gradient_errors, plain)
+
+
+def points(n: float):
+    """The check is worth ``n`` points."""
+    return pytest.mark.points(n)
+
+
+hidden = pytest.mark.hidden
+
+
+def title(text: str):
+    return pytest.mark.title(text)
+
+
+def timeout(seconds: float):
+    return pytest.mark.timeout(seconds)
+
+
+__all__ = ["points", "hidden", "title", "timeout", "as_array", "as_dict", "as_scalar",
+           "assert_close", "assert_dict_close", "assert_gradient", "assert_rel_error",
+           "assert_scalar_close", "describe", "numeric_gradient_errors", "plain"]

@@ -1,0 +1,160 @@
+"""Assertions for checks: every failure names the quantity, the tolerance, the largest error and where.
+
+Values returned by student code arrive as plain data or as :class:`RemoteObject` handles; the
+``as_*`` validators turn anything unexpected (a handle, ``None``, an object array, the wrong
+shape, NaN) into a failure that says what was wrong.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+from ..jail.client import RemoteObject
+from ..numeric import elementwise_rel_error
+
+SHOW_VALUES = 4
+
+
+def describe(value: Any) -> str:
+    if isinstance(value, RemoteObject):
+        return f"a {value.remote_type} object"
+    if value is None:
+        return "None (did you forget a return statement?)"
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape} and dtype {value.dtype}"
+    return f"a {type(value).__name__}"
+
+
+def as_array(name: str, value: Any, shape: tuple[int, ...] | None = None) -> np.ndarray:
+    """``value`` as a finite float64 array (of ``shape`` if given), or an AssertionError saying why not."""
+    if isinstance(value, (RemoteObject, type(None), str, bytes, dict)):
+        raise AssertionError(f"{name}: expected an array, got {describe(value)}")
+    try:
+        array = np.asarray(value)
+    except Exception:
+        raise AssertionError(f"{name}: expected an array, got {describe(value)}") from None
+    if array.dtype.kind not in "biuf":
+        raise AssertionError(f"{name}: expected numbers, got {describe(array)}")
+    array = array.astype(np.float64)
+    if shape is not None and array.shape != tuple(shape):
+        raise AssertionError(f"{name}: expected shape {tuple(shape)}, got {array.shape}")
+    bad = ~np.isfinite(array)
+    if bad.any():
+        where = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise AssertionError(f"{name}: contains {'NaN' if np.isnan(array[where]) else 'inf'} "
+                             f"(first at index {list(where)}), {int(bad.sum())} non-finite values")
+    return array
+
+
+def as_scalar(name: str, value: Any) -> float:
+    """A real number (Python or numpy scalar, or a 0-d / one-element array)."""
+    if isinstance(value, (bool, np.bool_)):
+        raise AssertionError(f"{name}: expected a number, got a bool")
+    array = as_array(name, value)
+    if array.size != 1:
+        raise AssertionError(f"{name}: expected a single number, got an array of shape {array.shape}")
+    return float(array.reshape(()))
+
+
+def _where(index: tuple[int, ...]) -> str:
+    return f"[{', '.join(map(str, index))}]" if index else "(scalar)"
+
+
+def _mismatch_report(name: str, actual: np.ndarray, expected: np.ndarray, tolerance: str) -> str:
+    diff = np.abs(actual - expected)
+    index = tuple(int(i) for i in np.unravel_index(np.argmax(diff), diff.shape)) if diff.ndim else ()
+    rel = elementwise_rel_error(actual, expected)
+    bad = int(np.sum(~np.isclose(actual, expected, rtol=0, atol=0) & (diff > 0)))
+    lines = [
+        f"{name} does not match the reference ({tolerance}).",
+        f"  largest absolute error {diff.max():.3g} at {_where(index)}: "
+        f"yours {actual[index]:.8g}, expected {expected[index]:.8g}",
+        f"  largest relative error {rel.max():.3g}; {bad} of {actual.size} entries differ",
+    ]
+    if actual.size > 1:
+        flat_a, flat_e = actual.ravel()[:SHOW_VALUES], expected.ravel()[:SHOW_VALUES]
+        lines.append(f"  first values: yours {np.array2string(flat_a, precision=6)}, "
+                     f"expected {np.array2string(flat_e, precision=6)}")
+    return "\n".join(lines)
+
+
+def assert_close(name: str, actual: Any, expected: Any, *, atol: float = 0.0,
+                 rtol: float = 0.0) -> np.ndarray:
+    """Pass when ``|actual - expected| <= atol + rtol * |expected|`` everywhere (shapes must match)."""
+    expected = np.asarray(expected, dtype=np.float64)
+    actual = as_array(name, actual, expected.shape)
+    if not np.all(np.abs(actual - expected) <= atol + rtol * np.abs(expected)):
+        raise AssertionError(_mismatch_report(name, actual, expected, f"atol={atol:g}, rtol={rtol:g}"))
+    return actual
+
+
+def assert_rel_error(name: str, actual: Any, expected: Any, max_error: float) -> np.ndarray:
+    """cs231n's test: ``max |a - e| / max(1e-8, |a| + |e|) < max_error``."""
+    expected = np.asarray(expected, dtype=np.float64)
+    actual = as_array(name, actual, expected.shape)
+    if elementwise_rel_error(actual, expected).max() >= max_error:
+        raise AssertionError(_mismatch_report(name, actual, expected,
+                                              f"relative error must be below {max_error:g}"))
+    return actual
+
+
+def assert_scalar_close(name: str, actual: Any, expected: float, *, atol: float) -> float:
+    value = as_scalar(name, actual)
+    if not abs(value - expected) <= atol:
+        raise AssertionError(f"{name} is {value:.12g}, expected {expected:.12g} "
+                             f"(difference {abs(value - expected):.3g}, tolerance {atol:g})")
+    return value
+
+
+def plain(value: Any) -> Any:
+    """The value of a remote container (``fetch()``); local values pass through."""
+    return value.fetch() if isinstance(value, RemoteObject) else value
+
+
+def as_dict(name: str, value: Any) -> dict:
+    if isinstance(value, RemoteObject) and value.remote_type == "dict":
+        value = value.fetch()
+    if not isinstance(value, dict):
+        raise AssertionError(f"{name}: expected a dict, got {describe(value)}")
+    return value
+
+
+def assert_dict_close(name: str, actual: Any, expected: Mapping[str, Any], *, atol: float = 0.0,
+                      rtol: float = 0.0, aliases: Callable[[str], list[str]] | None = None) -> dict:
+    """Every key of ``expected`` is in ``actual`` (or one of its ``aliases``) and close."""
+    actual = as_dict(name, actual)
+    found = {}
+    for key, want in expected.items():
+        candidates = [key] + (aliases(key) if aliases else [])
+        have = next((k for k in candidates if k in actual), None)
+        if have is None:
+            raise AssertionError(f"{name}: missing key '{key}' (keys present: {sorted(map(str, actual))})")
+        want = np.asarray(want, dtype=np.float64)
+        got = actual[have]
+        if isinstance(got, np.ndarray) and got.size == want.size and got.shape != want.shape:
+            got = got.reshape(want.shape)  # accept (1, H) for (H,) and the like
+        found[key] = assert_close(f"{name}['{key}']", got, want, atol=atol, rtol=rtol)
+    return found
+
+
+def numeric_gradient_errors(f: Callable[[np.ndarray], Any], x: np.ndarray, analytic: Any,
+                            name: str, h: float = 1e-5) -> np.ndarray:
+    """Elementwise relative errors between ``analytic`` and the centred difference of scalar ``f``."""
+    from ..numeric import numerical_gradient
+    analytic = as_array(name, analytic, x.shape)
+    numeric = numerical_gradient(lambda v: as_scalar(f"{name} (loss)", f(v)), x, h)
+    return elementwise_rel_error(numeric, analytic)
+
+
+def assert_gradient(name: str, f: Callable[[np.ndarray], Any], x: np.ndarray, analytic: Any,
+                    max_error: float, h: float = 1e-5) -> None:
+    """Numeric gradient check of a (remote) loss ``f`` at ``x`` against ``analytic``."""
+    errors = numeric_gradient_errors(f, x, analytic, name, h)
+    if errors.max() >= max_error:
+        index = tuple(int(i) for i in np.unravel_index(np.argmax(errors), errors.shape))
+        raise AssertionError(
+            f"{name}: analytic gradient disagrees with the numeric gradient: relative error "
+            f"{errors.max():.3g} at {_where(index)} (must be below {max_error:g}); "
+            f"{int(np.sum(errors >= max_error))} of {errors.size} entries are off")

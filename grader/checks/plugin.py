@@ -1,0 +1,180 @@
+"""The pytest plugin that runs an assignment's checks against one submission.
+
+Checks are ordinary pytest test functions in ``reference/<name>/checks/``. Markers (registered,
+so a misspelling fails collection under ``--strict-markers``):
+
+    @pytest.mark.points(n)        points the check is worth (default 1)
+    @pytest.mark.hidden           inputs, expected values and messages never reach students
+    @pytest.mark.title("...")     readable name (default: the docstring's first line)
+    @pytest.mark.timeout(s)       time budget of the whole check (default: the assignment's)
+
+Fixtures: ``student`` (the submission, through the jailed worker; a fresh process per check) and
+``reference`` (the reference solution, imported in the grader). Each check's outcome is recorded
+as a :class:`CheckResult`; grading decisions happen here, in the grader, never in the worker.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+import numpy as np
+import pytest
+
+from ..errors import StudentError, WorkerError
+from ..hints import hint_for
+from ..jail.client import RemoteObject, Session, Worker
+from ..reference import Reference
+from ..results import CheckResult
+
+MARKERS = {
+    "points(n): the number of points the check is worth (default 1)",
+    "hidden: students see only the check's name and score",
+    "title(text): the check's readable name",
+    "timeout(seconds): time budget for the whole check",
+}
+META_KEY = pytest.StashKey["CheckMeta"]()
+
+
+@dataclass(frozen=True)
+class CheckMeta:
+    """The evaluated markers of one check."""
+
+    points: float
+    hidden: bool
+    title: str
+    timeout: float
+
+
+def _marker_arg(item: pytest.Item, name: str, default: Any) -> Any:
+    marker = item.get_closest_marker(name)
+    if marker is None:
+        return default
+    if marker.kwargs or len(marker.args) != 1:
+        raise pytest.UsageError(f"{item.nodeid}: @pytest.mark.{name} takes exactly one argument")
+    return marker.args[0]
+
+
+def check_meta(item: pytest.Item, default_timeout: float) -> CheckMeta:
+    doc = (getattr(item, "function", None).__doc__ or "").strip().splitlines()
+    points = _marker_arg(item, "points", 1)
+    timeout = _marker_arg(item, "timeout", default_timeout)
+    if not isinstance(points, (int, float)) or points < 0:
+        raise pytest.UsageError(f"{item.nodeid}: invalid points {points!r} from marker")
+    if not isinstance(timeout, (int, float)) or timeout <= 0:
+        raise pytest.UsageError(f"{item.nodeid}: invalid timeout {timeout!r} from marker")
+    return CheckMeta(points=float(points), hidden=item.get_closest_marker("hidden") is not None,
+                     title=_marker_arg(item, "title", doc[0] if doc else item.name),
+                     timeout=float(timeout))
+
+
+class StudentView:
+    """What a check sees of the student: ``module(name)``, ``seed(n)``, ``output()``."""
+
+    def __init__(self, session: Session, worker: Worker) -> None:
+        self.session = session
+        self._worker = worker
+
+    def module(self, name: str) -> RemoteObject:
+        return self.session.module(name)
+
+    def seed(self, value: int) -> None:
+        self.session.seed(value)
+
+    def hold(self, value: Any) -> RemoteObject:
+        """A mutable copy of ``value`` living in the student's process (fetch it back later)."""
+        return self.session.hold(value)
+
+    def output(self) -> str:
+        return self._worker.output()
+
+
+class ReferenceView:
+    """The same interface over the reference solution, in the grader's own process."""
+
+    def __init__(self, reference: Reference) -> None:
+        self._reference = reference
+
+    def module(self, name: str) -> Any:
+        return self._reference.module(name)
+
+    def seed(self, value: int) -> None:
+        np.random.seed(value)
+        random.seed(value)
+
+    def hold(self, value: Any) -> Any:
+        return value
+
+
+class GraderPlugin:
+    """Registered with ``pytest.main(plugins=[...])``; collects one :class:`CheckResult` per check."""
+
+    def __init__(self, worker: Worker, reference: Reference, default_timeout: float,
+                 packages: tuple[str, ...] = ()) -> None:
+        self._worker = worker
+        self._reference = reference
+        self._default_timeout = default_timeout
+        self._packages = packages
+        self.results: list[CheckResult] = []
+        self._started: dict[str, float] = {}
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        for line in sorted(MARKERS):
+            config.addinivalue_line("markers", line)
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        for item in items:
+            item.stash[META_KEY] = check_meta(item, self._default_timeout)
+
+    @pytest.fixture
+    def student(self, request: pytest.FixtureRequest) -> Iterator[StudentView]:
+        meta = request.node.stash[META_KEY]
+        session = self._worker.session(meta.timeout)
+        try:
+            yield StudentView(session, self._worker)
+        finally:
+            session.close()
+
+    @pytest.fixture
+    def reference(self) -> ReferenceView:
+        return ReferenceView(self._reference)
+
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        self._started[item.nodeid] = time.perf_counter()
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
+        yield
+        failed_setup = call.when == "setup" and call.excinfo is not None
+        if call.when == "call" or failed_setup:
+            self.results.append(self._result(item, call))
+
+    def _result(self, item: pytest.Item, call: pytest.CallInfo) -> CheckResult:
+        meta = item.stash[META_KEY]
+        outcome, message, hint = classify(call.excinfo, self._packages)
+        return CheckResult(
+            id=item.nodeid, title=meta.title, max_points=meta.points,
+            points=meta.points if outcome == "passed" else 0.0,
+            outcome=outcome, message=message, hint=hint, hidden=meta.hidden,
+            duration=time.perf_counter() - self._started.get(item.nodeid, time.perf_counter()),
+            output=self._worker.output()[-2000:])
+
+
+def classify(excinfo: pytest.ExceptionInfo | None, packages: tuple[str, ...]) -> tuple[str, str, str]:
+    """(outcome, message, hint) for the exception a check ended with."""
+    if excinfo is None:
+        return "passed", "", ""
+    exc = excinfo.value
+    if isinstance(exc, StudentError):
+        trace = "\n".join(f"  {line}" for line in exc.traceback)
+        return exc.outcome, exc.message + (f"\n{trace}" if trace else ""), hint_for(exc, packages)
+    if isinstance(exc, WorkerError):
+        return exc.outcome, exc.message, ""
+    if isinstance(exc, AssertionError):
+        return "failed", str(exc).split("\nassert ")[0].strip() or "assertion failed", ""
+    if isinstance(exc, pytest.UsageError):
+        raise exc
+    return "error", (f"the check could not use what your code returned: "
+                     f"{type(exc).__name__}: {exc}"), ""

@@ -1,0 +1,76 @@
+"""Make the student version of a solved file: solution regions become ``NotImplementedError`` stubs.
+
+Regions are the cs231n markers (``*****START OF YOUR CODE...*****`` / ``*****END OF YOUR
+CODE...*****``, kept in place) and ``# BEGIN SOLUTION`` / ``# END SOLUTION`` (removed).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import nbformat
+
+from .assignment import Assignment
+
+START = re.compile(r"^(\s*)#\s*\*+\s*START OF YOUR CODE.*$")
+END = re.compile(r"^\s*#\s*\*+\s*END OF YOUR CODE.*$")
+BEGIN = re.compile(r"^(\s*)#\s*BEGIN SOLUTION\s*$")
+FINISH = re.compile(r"^\s*#\s*END SOLUTION\s*$")
+STUB = 'raise NotImplementedError("TODO: write this part")'
+
+
+def stub_source(text: str) -> str:
+    """Replace every solution region of ``text`` by a stub that raises ``NotImplementedError``."""
+    out: list[str] = []
+    lines = text.splitlines()
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        for opener, closer, keep in ((START, END, True), (BEGIN, FINISH, False)):
+            match = opener.match(line)
+            if match:
+                end = next((j for j in range(i + 1, len(lines)) if closer.match(lines[j])), None)
+                if end is None:
+                    raise ValueError(f"solution region opened at line {i + 1} is never closed")
+                indent = match.group(1)
+                out += ([line] if keep else []) + [indent + STUB] + ([lines[end]] if keep else [])
+                i = end + 1
+                break
+        else:
+            out.append(line)
+            i += 1
+    return "\n".join(out) + ("\n" if text.endswith("\n") else "")
+
+
+def has_solution(text: str) -> bool:
+    return any(START.match(l) or BEGIN.match(l) for l in text.splitlines())
+
+
+def stub_notebook(path: Path, dest: Path) -> None:
+    """Copy a notebook with solution regions stubbed and every output cleared."""
+    nb = nbformat.read(str(path), as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.source = stub_source(cell.source) if has_solution(cell.source) else cell.source
+            cell.outputs, cell.execution_count = [], None
+    nbformat.write(nb, str(dest))
+
+
+def release_files(assignment: Assignment, dest: Path) -> Path:
+    """Write the student files of ``assignment`` (everything but checks, config) into ``dest``."""
+    for path in sorted(assignment.root.rglob("*")):
+        rel = path.relative_to(assignment.root)
+        if not path.is_file() or rel.parts[0] == "checks" or "__pycache__" in rel.parts \
+                or rel.name in ("assignment.toml", "mistakes.toml"):
+            continue
+        target = dest / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if path.suffix == ".py":
+            target.write_text(stub_source(path.read_text(encoding="utf-8")), encoding="utf-8")
+        elif path.suffix == ".ipynb":
+            stub_notebook(path, target)
+        else:
+            shutil.copyfile(path, target)
+    return dest
