@@ -5,10 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from tqdm import tqdm
 
 from . import __version__
 from . import assignment as assignments
+from .batch import BatchOptions, grade_all
 from .data import fetch as fetching
+from .errors import ScoreBelowThreshold
+from .grade import GradeOptions
 from .data.locate import default_data_dir, locate_cifar10
 
 
@@ -54,3 +58,46 @@ def data_fetch(dataset: str, dest: Path | None, url: str, md5: str, quiet: bool)
 def data_locate(dataset: str, cli_dir: Path | None) -> None:
     """Print where DATASET is found (flag > CIFAR10_DIR > [tool.grader] > user data dir)."""
     click.echo(str(locate_cifar10(cli_dir)))
+
+
+@main.command("grade")
+@click.argument("assignment")
+@click.argument("submissions", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), default=Path("grader-out"),
+              show_default=True, help="Folder for results (one sub-folder per submission).")
+@click.option("--isolation", type=click.Choice(["auto", "bwrap", "unshare", "rlimits"]),
+              default="auto", show_default=True, envvar="GRADER_ISOLATION",
+              help="How to jail student code (auto: the strongest available).")
+@click.option("--public-only", is_flag=True, help="Run only the public checks.")
+@click.option("--fail-under", type=float, default=None,
+              help="Exit with code 6 when a submission scores below this percentage.")
+def grade(assignment: str, submissions: tuple[Path, ...], out: Path, isolation: str,
+          public_only: bool, fail_under: float | None) -> None:
+    """Grade SUBMISSIONS (folders, .zip files, notebooks, or class folders) for ASSIGNMENT.
+
+    ASSIGNMENT is a built-in name (two_layer_net, fc_nets, cs498dl_nn) or an assignment folder.
+    """
+    spec = assignments.load(assignment)
+    options = BatchOptions(grade=GradeOptions(isolation=None if isolation == "auto" else isolation,
+                                              public_only=public_only))
+    with tqdm(desc="grading", unit="submission", disable=None, leave=False) as bar:
+        results = grade_all(spec, submissions, out, BatchOptions(options.grade, lambda r: bar.update()))
+    click.echo(summary_table(results))
+    click.echo(f"\nResults in {out}/<submission>/results.json")
+    low = [r.submission for r in results if fail_under is not None
+           and 100 * r.score < fail_under * max(r.max_score, 1e-9)]
+    if low:
+        raise ScoreBelowThreshold(f"below --fail-under {fail_under:g}%: {', '.join(low)}")
+
+
+def summary_table(results) -> str:
+    """One line per submission: score, outcome counts, problems."""
+    width = max([len(r.submission) for r in results] + [10])
+    lines = [f"{'submission':<{width}}  {'score':>11}  {'passed':>6}  {'failed':>6}  notes"]
+    for r in results:
+        passed = sum(c.passed for c in r.checks)
+        causes = sorted({c.outcome for c in r.checks if not c.passed} - {"failed"})
+        notes = "; ".join(list(r.problems)[:2] + ([", ".join(causes)] if causes else []))
+        lines.append(f"{r.submission:<{width}}  {r.score:>5g}/{r.max_score:<5g}  {passed:>6}  "
+                     f"{len(r.checks) - passed:>6}  {notes[:100]}")
+    return "\n".join(lines)

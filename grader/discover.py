@@ -163,3 +163,19 @@ def prepare(source: Path, assignment: Assignment, workdir: Path) -> Submission:
     root = _find_root(dest, assignment)
     _provide_missing(root, assignment, problems)
     return Submission(sid, source, root, kind, digest, tuple(problems))
+
+
+def find_submissions(path: Path, assignment: Assignment) -> list[Path]:
+    """``path`` itself when it is one submission, else every submission inside a class folder.
+
+    A folder is one submission when it holds one of the assignment's files or any ``.py`` file
+    directly; otherwise each sub-folder, ``.zip`` and ``.ipynb`` in it is one submission.
+    """
+    path = Path(path)
+    if not path.is_dir():
+        return [path]
+    if any((path / rel).is_file() for rel in assignment.submit) or any(path.glob("*.py")):
+        return [path]
+    entries = sorted(p for p in path.iterdir() if not p.name.startswith((".", "_"))
+                     and (p.is_dir() or p.suffix.lower() in (".zip", ".ipynb")))
+    return entries or [path]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,12 +70,27 @@ def run_checks(assignment: Assignment, worker: Worker, options: GradeOptions) ->
     if options.public_only:
         args += ["-m", "not hidden"]
     out = io.StringIO()
-    with contextlib.redirect_stdout(out):
+    with contextlib.redirect_stdout(out), _importable(checks):
         code = pytest.main(args, plugins=[plugin])
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) or not plugin.results:
         raise ChecksError(f"the checks of '{assignment.name}' could not run "
                           f"(pytest exit {int(code)}):\n{out.getvalue()[-3000:]}")
     return plugin.results
+
+
+@contextlib.contextmanager
+def _importable(checks: Path):
+    """Let check modules import their helpers (``from support import ...``) during the run, and
+    forget every module loaded from ``checks`` afterwards: assignments reuse module names."""
+    sys.path.insert(0, str(checks))
+    try:
+        yield
+    finally:
+        sys.path.remove(str(checks))
+        for name, module in list(sys.modules.items()):
+            file = getattr(module, "__file__", None)
+            if file and Path(file).resolve().is_relative_to(checks.resolve()):
+                del sys.modules[name]
 
 
 def common_problems(results: list[CheckResult]) -> list[str]:

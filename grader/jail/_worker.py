@@ -72,7 +72,8 @@ def is_leaf(value):
 
 def student_traceback(exc):
     frames = traceback.extract_tb(exc.__traceback__)
-    mine = [f for f in frames if os.path.realpath(f.filename).startswith(ROOT + os.sep)]
+    mine = [f for f in frames if os.path.isabs(f.filename)
+            and os.path.realpath(f.filename).startswith(ROOT + os.sep)]
     lines = ["%s:%d in %s: %s" % (os.path.relpath(f.filename, ROOT), f.lineno, f.name, (f.line or "").strip())
              for f in mine[-10:]]
     if isinstance(exc, SyntaxError) and exc.filename:

@@ -1,7 +1,7 @@
 """Checks of cs231n/layers.py and cs231n/layer_utils.py, following FullyConnectedNets.ipynb."""
 
 import numpy as np
-from conftest import LAYERS, UTILS, both, rng_arrays
+from support import LAYERS, UTILS, both, rng_arrays
 
 from grader.checks import (as_array, assert_close, assert_rel_error, assert_scalar_close, hidden,
                            plain, points)

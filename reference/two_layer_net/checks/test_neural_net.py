@@ -1,7 +1,7 @@
 """Checks of cs231n/classifiers/neural_net.py (TwoLayerNet), following two_layer_net.ipynb."""
 
 import numpy as np
-from conftest import PARAMS, data, make_net, pair
+from support import PARAMS, data, make_net, pair, toy  # noqa: F401 (toy is a fixture)
 
 from grader.checks import (as_dict, as_scalar, assert_close, assert_dict_close, assert_gradient,
                            assert_scalar_close, hidden, points)

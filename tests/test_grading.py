@@ -1,0 +1,173 @@
+"""End-to-end grading: references score full marks, stubs zero, each catalogued mistake loses
+exactly the checks it must, hangs cost only their checks, and results are deterministic."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from grader import assignment as assignments
+from grader.batch import grade_one
+from grader.cli import main
+from grader.discover import prepare
+from grader.grade import GradeOptions, grade_submission
+from grader.mistakes import load_mistakes, make_mistaken_submission, student_files
+from grader.release import release_files
+from grader.results import SubmissionResult, without_timing
+
+NAMES = ["two_layer_net", "fc_nets", "cs498dl_nn"]
+MISTAKES = [(name, m) for name in NAMES for m in load_mistakes(assignments.load(name))]
+
+
+def grade_folder(name, folder, tmp_path, options=GradeOptions()):
+    a = assignments.load(name)
+    return grade_submission(a, prepare(folder, a, tmp_path / "work"), options)
+
+
+def short(check_id: str) -> str:
+    return check_id.split("::")[-1]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_reference_scores_full_marks(name, tmp_path):
+    a = assignments.load(name)
+    result = grade_folder(name, student_files(a, tmp_path / "ref"), tmp_path)
+    assert result.score == result.max_score > 0, [c.message for c in result.checks if not c.passed]
+    assert result.isolation == "bwrap" and not result.problems
+    assert any(c.hidden for c in result.checks) and any(not c.hidden for c in result.checks)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_untouched_template_scores_zero_as_not_implemented(name, tmp_path):
+    a = assignments.load(name)
+    result = grade_folder(name, release_files(a, tmp_path / "stub"), tmp_path)
+    assert result.score == 0
+    assert all(c.outcome == "not-implemented" for c in result.checks), \
+        [(c.id, c.outcome, c.message) for c in result.checks if c.outcome != "not-implemented"]
+    assert all("not implemented" in c.hint for c in result.checks)
+
+
+def test_there_are_enough_catalogued_mistakes():
+    counts = {name: sum(1 for n, _ in MISTAKES if n == name) for name in NAMES}
+    assert counts["two_layer_net"] >= 10 and counts["fc_nets"] >= 10 and counts["cs498dl_nn"] >= 5
+
+
+@pytest.mark.parametrize("name,mistake", MISTAKES, ids=[f"{n}-{m.id}" for n, m in MISTAKES])
+def test_mistake_loses_exactly_its_checks(name, mistake, tmp_path):
+    a = assignments.load(name)
+    result = grade_folder(name, make_mistaken_submission(a, mistake, tmp_path / mistake.id), tmp_path)
+    failed = sorted(short(c.id) for c in result.checks if not c.passed)
+    expected = sorted(short(c.id) for c in result.checks) if mistake.fails == ("*",) else sorted(mistake.fails)
+    assert failed == expected
+    for check in result.checks:
+        if not check.passed:
+            assert check.message, f"{check.id} failed without a message"
+
+
+def test_messages_point_at_the_bug(tmp_path):
+    a = assignments.load("two_layer_net")
+    by_id = {m.id: m for m in load_mistakes(a)}
+
+    def messages(mistake_id):
+        result = grade_folder("two_layer_net", make_mistaken_submission(a, by_id[mistake_id], tmp_path / mistake_id), tmp_path)
+        return {short(c.id): c for c in result.checks}
+
+    half = messages("reg_half_convention")
+    assert "0.5 * reg * sum(W**2); this assignment uses reg * sum(W**2)" in half["test_toy_loss"].message
+    py2 = messages("python2_print")["test_toy_scores"]
+    assert py2.outcome == "error" and "Python 2 syntax at line" in py2.hint
+    alias = messages("removed_numpy_alias")["test_toy_scores"]
+    assert "np.float was removed from numpy" in alias.hint
+    grads = messages("no_reg_in_gradient")["test_toy_gradients"]
+    assert "grads['W" in grads.message and "largest absolute error" in grads.message
+
+
+def test_hang_costs_only_its_checks_within_the_limit(tmp_path):
+    a = assignments.load("two_layer_net")
+    mistake = {m.id: m for m in load_mistakes(a)}["forward_never_returns"]
+    result = grade_folder("two_layer_net", make_mistaken_submission(a, mistake, tmp_path / "hang"), tmp_path)
+    timeouts = [c for c in result.checks if c.outcome == "timeout"]
+    assert {short(c.id) for c in timeouts} == {"test_toy_scores", "test_scores_other_shapes"}
+    assert all("timed out after 5 s in TwoLayerNet.loss" in c.message for c in timeouts)
+    assert all(c.duration < a.limits.call_seconds + 3 for c in timeouts)
+    assert result.score == result.max_score - sum(c.max_points for c in timeouts)
+
+
+def test_results_are_deterministic_and_gradescope_shaped(tmp_path):
+    a = assignments.load("two_layer_net")
+    mistake = {m.id: m for m in load_mistakes(a)}["relu_mask_inverted"]
+    folder = make_mistaken_submission(a, mistake, tmp_path / "student")
+    first = grade_one(a, folder, tmp_path / "out1", GradeOptions())
+    second = grade_one(a, folder, tmp_path / "out2", GradeOptions())
+    docs = [json.loads((tmp_path / d / "student" / "results.json").read_text()) for d in ("out1", "out2")]
+    assert without_timing(docs[0]) == without_timing(docs[1])
+    gs = docs[0]
+    assert set(gs) >= {"score", "execution_time", "tests"} and gs["score"] == first.score
+    for test in gs["tests"]:
+        assert set(test) >= {"name", "score", "max_score", "status", "output", "visibility"}
+        assert test["status"] in ("passed", "failed")
+        assert test["extra_data"]["outcome"] in ("passed", "failed", "error", "timeout", "not-implemented")
+    assert gs["extra_data"]["isolation"] == "bwrap" and len(gs["extra_data"]["content_hash"]) == 64
+    full = json.loads((tmp_path / "out1" / "student" / "result.json").read_text())
+    assert SubmissionResult.from_json(full) == first == SubmissionResult.from_json(second.to_json()) or \
+        without_timing(full) == without_timing(second.to_json())
+
+
+def test_hidden_checks_show_no_details_to_students(tmp_path):
+    a = assignments.load("two_layer_net")
+    mistake = {m.id: m for m in load_mistakes(a)}["reg_half_convention"]
+    result = grade_one(a, make_mistaken_submission(a, mistake, tmp_path / "s"), tmp_path / "out", GradeOptions())
+    hidden_failed = [c for c in result.checks if c.hidden and not c.passed]
+    assert hidden_failed and all(c.message for c in hidden_failed)
+    doc = json.loads((tmp_path / "out" / "s" / "results.json").read_text())
+    for test in doc["tests"]:
+        if test["visibility"] == "after_published":
+            assert test["output"] in ("Hidden check: passed.", "Hidden check: failed.")
+
+
+def test_public_only_runs_no_hidden_check(tmp_path):
+    a = assignments.load("cs498dl_nn")
+    result = grade_folder("cs498dl_nn", student_files(a, tmp_path / "s"), tmp_path,
+                          GradeOptions(public_only=True))
+    assert result.checks and not any(c.hidden for c in result.checks)
+
+
+def test_zip_with_parent_folder_and_traversal_entries(tmp_path):
+    import zipfile
+    a = assignments.load("two_layer_net")
+    src = student_files(a, tmp_path / "src")
+    archive = tmp_path / "alice.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for path in src.rglob("*"):
+            if path.is_file():
+                zf.write(path, "assignment1/" + path.relative_to(src).as_posix())
+        zf.writestr("../../evil.py", "print('escaped')")
+    sub = prepare(archive, a, tmp_path / "work")
+    assert (sub.path / "cs231n" / "classifiers" / "neural_net.py").is_file()
+    assert any("refused zip entry '../../evil.py'" in p for p in sub.problems)
+    assert not (tmp_path / "evil.py").exists() and not (tmp_path / "work" / "evil.py").exists()
+
+
+def test_cli_grades_a_class_and_reports(tmp_path):
+    a = assignments.load("cs498dl_nn")
+    klass = tmp_path / "class"
+    student_files(a, klass / "good")
+    release_files(a, klass / "stub")
+    (klass / "broken.zip").write_bytes(b"not a zip")
+    result = CliRunner().invoke(main, ["grade", "cs498dl_nn", str(klass), "-o", str(tmp_path / "out"),
+                                       "--fail-under", "50"])
+    assert result.exit_code == 6, result.output
+    assert "good" in result.output and "14/14" in result.output and "below --fail-under 50%: broken, stub" in result.output
+    broken = json.loads((tmp_path / "out" / "broken" / "results.json").read_text())
+    assert broken["score"] == 0 and "not a readable zip file" in broken["output"]
+    ok = CliRunner().invoke(main, ["grade", "cs498dl_nn", str(klass / "good"), "-o", str(tmp_path / "o2")])
+    assert ok.exit_code == 0
+
+
+def test_cli_unknown_assignment_is_a_usage_error(tmp_path):
+    result = CliRunner().invoke(main, ["grade", "nope", str(tmp_path)])
+    assert result.exit_code == 5 and "built-ins" in result.output

@@ -1,0 +1,182 @@
+"""The jailed worker: isolation, plain-data replies, and failures that cost one call, not the grader."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from grader.errors import StudentError, WorkerDied, WorkerTimeout
+from grader.jail.client import RemoteObject, Worker, WorkerOptions
+from grader.jail.sandbox import JailLimits, best_level
+
+REPO = Path(__file__).resolve().parents[1]
+
+STUDENT = '''
+import os, signal, socket, sys
+import numpy as np
+
+class Net:
+    def __init__(self, n):
+        self.params = {"W": np.ones((n, 2))}
+        self.reg = 0.0
+    def loss(self, X):
+        return X.dot(self.params["W"]).sum() + self.reg
+
+def hang():
+    while True:
+        pass
+
+def exit_now():
+    os._exit(0)
+
+def sys_exit():
+    sys.exit(3)
+
+def kill_self():
+    os.kill(os.getpid(), signal.SIGKILL)
+
+def allocate(mb):
+    return len(bytearray(mb << 20))
+
+def sneaky_array():
+    class Sneaky(np.ndarray):
+        def __eq__(self, other):
+            return True
+    return np.zeros(3).view(Sneaky)
+
+def object_array():
+    return np.array([None, 1], dtype=object)
+
+def connect():
+    socket.create_connection(("127.0.0.1", PORT), timeout=2)
+    return "connected"
+
+def read(path):
+    with open(path) as f:
+        return f.read()[:100]
+
+def noisy():
+    print("x" * (50 << 20))
+    return "done"
+
+def env():
+    return dict(os.environ)
+'''
+
+
+@pytest.fixture(scope="module")
+def port():
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(5)
+    yield server.getsockname()[1]
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def worker(tmp_path_factory, port):
+    folder = tmp_path_factory.mktemp("student")
+    (folder / "student.py").write_text(STUDENT.replace("PORT", str(port)))
+    options = WorkerOptions(call_seconds=2, limits=JailLimits(memory_mb=1024))
+    with Worker(folder, options) as w:
+        yield w
+
+
+def call(worker, name, *args):
+    with worker.session(30) as s:
+        return getattr(s.module("student"), name)(*args)
+
+
+def test_isolation_is_bubblewrap_here(worker):
+    assert best_level() == "bwrap" and worker.isolation == "bwrap"
+
+
+def test_objects_stay_remote_and_values_come_back(worker):
+    with worker.session(30) as s:
+        net = s.module("student").Net(3)
+        assert isinstance(net, RemoteObject) and net.remote_type == "Net"
+        assert isinstance(net.params, RemoteObject)
+        net.params["W"] = np.full((3, 2), 2.0)
+        net.reg = 0.5
+        assert net.loss(np.ones((4, 3))) == 48.5
+        assert np.array_equal(net.params.fetch()["W"], np.full((3, 2), 2.0))
+        assert net.loss.parameters() == ["X"]
+
+
+def test_each_session_starts_fresh(worker):
+    with worker.session(30) as s:
+        s.module("student").Net.shared = 1
+    with worker.session(30) as s:
+        with pytest.raises(StudentError, match="AttributeError"):
+            s.module("student").Net.shared
+
+
+def test_infinite_loop_times_out_and_next_session_works(worker):
+    start = time.monotonic()
+    with pytest.raises(WorkerTimeout, match=r"timed out after 2 s in hang"):
+        call(worker, "hang")
+    assert time.monotonic() - start < 5
+    assert call(worker, "allocate", 1) == 1 << 20
+
+
+@pytest.mark.parametrize("name,kind,message", [
+    ("exit_now", WorkerDied, "ended the process"),
+    ("kill_self", WorkerDied, "SIGKILL"),
+    ("sys_exit", StudentError, "SystemExit"),
+])
+def test_crashes_cost_one_call(worker, name, kind, message):
+    with pytest.raises(kind, match=message):
+        call(worker, name)
+    assert call(worker, "allocate", 1) == 1 << 20
+
+
+def test_memory_limit(worker):
+    with pytest.raises((StudentError, WorkerDied), match="MemoryError|memory"):
+        call(worker, "allocate", 2048)
+
+
+def test_misleading_arrays_do_not_cross(worker):
+    assert isinstance(call(worker, "sneaky_array"), RemoteObject)
+    assert isinstance(call(worker, "object_array"), RemoteObject)
+
+
+def test_no_network_in_the_jail(worker):
+    with pytest.raises(StudentError, match="OSError|ConnectionRefused|Network"):
+        call(worker, "connect")
+
+
+def test_reference_and_grader_files_are_invisible(worker):
+    for path in (REPO / "reference" / "two_layer_net" / "assignment.toml",
+                 REPO / "grader" / "__init__.py"):
+        with pytest.raises(StudentError, match="FileNotFoundError"):
+            call(worker, "read", str(path))
+
+
+def test_environment_is_scrubbed(worker, monkeypatch):
+    env = call(worker, "env")
+    assert "GRADER_CACHE_DIR" not in env and env["HOME"] == "/tmp"
+    assert set(env) <= {"PATH", "HOME", "LANG", "PYTHONHASHSEED", "PYTHONDONTWRITEBYTECODE",
+                        "PYTHONUNBUFFERED", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                        "MKL_NUM_THREADS", "MPLBACKEND", "MPLCONFIGDIR", "PWD"}
+
+
+def test_huge_output_is_bounded(worker):
+    assert call(worker, "noisy") == "done"
+    assert len(worker.output()) <= 64 << 10
+
+
+@pytest.mark.parametrize("level", ["unshare", "rlimits"])
+def test_fallback_levels_still_grade(tmp_path, level):
+    shutil.copy(REPO / "reference" / "two_layer_net" / "cs231n" / "classifiers" / "neural_net.py",
+                tmp_path / "neural_net.py")
+    with Worker(tmp_path, WorkerOptions(isolation=level)) as w:
+        with w.session(30) as s:
+            s.seed(0)
+            net = s.module("neural_net").TwoLayerNet(4, 10, 3, std=0.1)
+            assert net.loss(np.ones((2, 4))).shape == (2, 3)
+        assert w.isolation == level
