@@ -64,8 +64,7 @@ def run_checks(assignment: Assignment, worker: Worker, options: GradeOptions) ->
     plugin = GraderPlugin(worker, Reference(assignment), assignment.limits.check_seconds,
                           assignment.packages)
     checks = assignment.root / "checks"
-    args = [str(checks), "-p", "no:cacheprovider", "-p", "no:xdist", "-p", "no:benchmark",
-            "--import-mode=importlib", "--strict-markers", "-q", "-c", os.devnull,
+    args = [str(checks), "-p", "no:cacheprovider", "--import-mode=importlib", "--strict-markers", "-q", "-c", os.devnull,
             "--rootdir", str(checks), "-W", "ignore::pytest.PytestAssertRewriteWarning"]
     if options.public_only:
         args += ["-m", "not hidden"]
@@ -83,9 +82,15 @@ def _importable(checks: Path):
     """Let check modules import their helpers (``from support import ...``) during the run, and
     forget every module loaded from ``checks`` afterwards: assignments reuse module names."""
     sys.path.insert(0, str(checks))
+    autoload = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # only our plugin: third-party ones cost seconds
     try:
         yield
     finally:
+        if autoload is None:
+            del os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"]
+        else:
+            os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = autoload
         sys.path.remove(str(checks))
         for name, module in list(sys.modules.items()):
             file = getattr(module, "__file__", None)
