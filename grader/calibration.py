@@ -9,7 +9,6 @@ Each returns test accuracy computed here from the model's predictions.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 import numpy as np
@@ -25,17 +24,7 @@ PREPROCESS = {
 }
 
 
-@dataclass(frozen=True)
-class Prepared:
-    X_train: np.ndarray
-    y_train: np.ndarray
-    X_val: np.ndarray
-    y_val: np.ndarray
-    X_test: np.ndarray
-    y_test: np.ndarray
-
-
-def prepare(data: Split, style: str) -> Prepared:
+def prepare(data: Split, style: str) -> Split:
     """Apply the assignment's preprocessing: mean-image subtraction, then its layout."""
     X_train, X_val, X_test = (a.astype(np.float64) for a in (data.X_train, data.X_val, data.X_test))
     mean_image = X_train.mean(axis=0)
@@ -49,11 +38,11 @@ def prepare(data: Split, style: str) -> Prepared:
         shape = lambda a: a.reshape(a.shape[0], -1) / std
     else:
         raise ValueError(f"unknown preprocessing '{style}'")
-    return Prepared(shape(X_train), data.y_train, shape(X_val), data.y_val,
-                    shape(X_test), data.y_test)
+    return Split(shape(X_train), data.y_train, shape(X_val), data.y_val,
+                 shape(X_test), data.y_test)
 
 
-def _neural_net_train(ref: Reference, d: Prepared, hp: Mapping[str, Any]) -> np.ndarray:
+def _neural_net_train(ref: Reference, d: Split, hp: Mapping[str, Any]) -> np.ndarray:
     TwoLayerNet = ref.module("cs231n.classifiers.neural_net").TwoLayerNet
     net = TwoLayerNet(d.X_train.shape[1], hp["hidden_size"], 10)
     net.train(d.X_train, d.y_train, d.X_val, d.y_val, num_iters=hp["num_iters"],
@@ -62,7 +51,7 @@ def _neural_net_train(ref: Reference, d: Prepared, hp: Mapping[str, Any]) -> np.
     return net.predict(d.X_test)
 
 
-def _solver(ref: Reference, d: Prepared, hp: Mapping[str, Any]) -> np.ndarray:
+def _solver(ref: Reference, d: Split, hp: Mapping[str, Any]) -> np.ndarray:
     fc_net = ref.module("cs231n.classifiers.fc_net")
     Solver = ref.module("cs231n.solver").Solver
     model_cls = getattr(fc_net, hp["model"])
@@ -73,7 +62,7 @@ def _solver(ref: Reference, d: Prepared, hp: Mapping[str, Any]) -> np.ndarray:
     return np.argmax(model.loss(d.X_test), axis=1)
 
 
-def _epoch_loop(ref: Reference, d: Prepared, hp: Mapping[str, Any]) -> np.ndarray:
+def _epoch_loop(ref: Reference, d: Split, hp: Mapping[str, Any]) -> np.ndarray:
     NeuralNetwork = ref.module("models.neural_net").NeuralNetwork
     layers = hp["num_layers"]
     net = NeuralNetwork(d.X_train.shape[1], [hp["hidden_size"]] * (layers - 1), 10, layers)
@@ -90,7 +79,7 @@ def _epoch_loop(ref: Reference, d: Prepared, hp: Mapping[str, Any]) -> np.ndarra
     return np.argmax(net.forward(d.X_test), axis=1)
 
 
-RECIPES: dict[str, Callable[[Reference, Prepared, Mapping[str, Any]], np.ndarray]] = {
+RECIPES: dict[str, Callable[[Reference, Split, Mapping[str, Any]], np.ndarray]] = {
     "neural_net_train": _neural_net_train,
     "solver": _solver,
     "epoch_loop": _epoch_loop,

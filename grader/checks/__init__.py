@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 
 from .helpers import (as_array, as_dict, as_scalar, assert_close, assert_dict_close,
-                      assert_gradient, assert_rel_error, assert_scalar_close, describe,
+                      assert_gradient, assert_gradient_sparse, assert_rel_error, assert_scalar_close, describe,
                       numeric_gradient_errors, plain)
 
 
@@ -34,5 +34,5 @@ def timeout(seconds: float):
 
 
 __all__ = ["points", "hidden", "title", "timeout", "as_array", "as_dict", "as_scalar",
-           "assert_close", "assert_dict_close", "assert_gradient", "assert_rel_error",
+           "assert_close", "assert_dict_close", "assert_gradient", "assert_gradient_sparse", "assert_rel_error",
            "assert_scalar_close", "describe", "numeric_gradient_errors", "plain"]

@@ -158,3 +158,15 @@ def assert_gradient(name: str, f: Callable[[np.ndarray], Any], x: np.ndarray, an
             f"{name}: analytic gradient disagrees with the numeric gradient: relative error "
             f"{errors.max():.3g} at {_where(index)} (must be below {max_error:g}); "
             f"{int(np.sum(errors >= max_error))} of {errors.size} entries are off")
+
+
+def assert_gradient_sparse(name: str, f: Callable[[np.ndarray], Any], x: np.ndarray, analytic: Any,
+                           max_error: float, num_checks: int = 10, h: float = 1e-5, seed: int = 0) -> None:
+    """Numeric check at ``num_checks`` random entries only: for large parameters (CIFAR-sized W1)."""
+    from ..numeric import sparse_gradient_errors
+    analytic = as_array(name, analytic, x.shape)
+    errors = sparse_gradient_errors(lambda v: as_scalar(f"{name} (loss)", f(v)), x, analytic,
+                                    num_checks, h, seed)
+    if errors.max() >= max_error:
+        raise AssertionError(f"{name}: analytic gradient disagrees with the numeric gradient at sampled "
+                             f"entries: largest relative error {errors.max():.3g} (must be below {max_error:g})")

@@ -126,14 +126,15 @@ def _hidden_grader_dirs() -> list[Path]:
 
 
 def _bwrap_prefix(submission: Path, runtime: Path) -> list[str]:
-    args = [shutil.which("bwrap") or "bwrap", "--unshare-all", "--die-with-parent", "--new-session", *_system_binds()]
+    args = [shutil.which("bwrap") or "bwrap", "--unshare-all", "--die-with-parent", "--new-session",
+            *_system_binds(), "--tmpfs", "/tmp"]  # /tmp first: a venv under /tmp is bound on top
     for d in _python_dirs():
         if not str(d).startswith("/usr/"):
             args += ["--ro-bind", str(d), str(d)]
     for d in _hidden_grader_dirs():
         args += ["--tmpfs", str(d)]
     args += ["--bind", str(submission), "/submission", "--ro-bind", str(runtime), "/grader-runtime",
-             "--tmpfs", "/tmp", "--proc", "/proc", "--dev", "/dev", "--chdir", "/submission",
+             "--proc", "/proc", "--dev", "/dev", "--chdir", "/submission",
              "--clearenv"]
     return args
 

@@ -147,6 +147,12 @@ def check_rule(student, reference, rule, config, state_keys, steps=1):
 
 
 @points(1)
+def test_sgd(student, reference):
+    """sgd: vanilla gradient step."""
+    check_rule(student, reference, "sgd", {"learning_rate": 1e-2}, [])
+
+
+@points(1)
 def test_sgd_momentum(student, reference):
     """sgd_momentum: next weights and velocity."""
     _, _, v, _ = optimizer_inputs()

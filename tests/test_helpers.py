@@ -1,0 +1,73 @@
+"""Check helpers: failures name the quantity, tolerance, largest error and where; bad values are refused."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from grader.checks import (as_array, as_scalar, assert_close, assert_dict_close, assert_gradient,
+                           assert_gradient_sparse, assert_rel_error)
+from grader.errors import StudentError
+from grader.hints import hint_for
+
+
+def test_assert_close_message_names_everything():
+    expected = np.zeros((2, 3))
+    actual = expected.copy()
+    actual[1, 2] = 0.5
+    with pytest.raises(AssertionError) as info:
+        assert_close("scores", actual, expected, atol=1e-7)
+    text = str(info.value)
+    assert "scores does not match" in text and "atol=1e-07" in text
+    assert "largest absolute error 0.5 at [1, 2]" in text and "1 of 6 entries differ" in text
+    assert_close("scores", expected + 1e-9, expected, atol=1e-7)
+
+
+@pytest.mark.parametrize("value,message", [
+    (None, "forget a return"),
+    ({"a": 1}, "got a dict"),
+    (np.array([None], dtype=object), "expected numbers"),
+    (np.array([1.0, np.nan]), "contains NaN"),
+    (np.array([np.inf]), "contains inf"),
+    (np.zeros(3), r"expected shape \(2,\), got \(3,\)"),
+])
+def test_as_array_refuses(value, message):
+    with pytest.raises(AssertionError, match=message):
+        as_array("x", value, (2,) if message.startswith("expected shape") else None)
+
+
+def test_as_scalar_and_rel_error():
+    assert as_scalar("loss", np.array([[2.5]])) == 2.5
+    with pytest.raises(AssertionError, match="single number"):
+        as_scalar("loss", np.zeros(2))
+    with pytest.raises(AssertionError, match="relative error must be below 1e-08"):
+        assert_rel_error("dx", [1.0, 2.0], [1.0, 2.1], 1e-8)
+
+
+def test_dict_close_accepts_aliases_and_bias_shapes():
+    expected = {"W1": np.ones((2, 2)), "b1": np.zeros(2)}
+    actual = {"d_W1": np.ones((2, 2)), "b1": np.zeros((1, 2))}
+    assert_dict_close("grads", actual, expected, atol=0, aliases=lambda k: ["d_" + k])
+    with pytest.raises(AssertionError, match="missing key 'W1'"):
+        assert_dict_close("grads", {"b1": np.zeros(2)}, expected, atol=0)
+
+
+def test_gradient_checks_full_and_sparse():
+    x = np.random.RandomState(0).randn(6, 5)
+    assert_gradient("g", lambda v: float(np.sum(v ** 3)), x, 3 * x ** 2, max_error=1e-6)
+    with pytest.raises(AssertionError, match="disagrees with the numeric gradient"):
+        assert_gradient("g", lambda v: float(np.sum(v ** 3)), x, 2 * x ** 2, max_error=1e-6)
+    assert_gradient_sparse("g", lambda v: float(np.sum(v ** 2)), x, 2 * x, max_error=1e-6)
+
+
+@pytest.mark.parametrize("ename,evalue,trace,expected", [
+    ("SyntaxError", "Missing parentheses in call to 'print'. Did you mean print(...)?",
+     ["cs231n/net.py:12: print x"], "Python 2 syntax at line 12 of cs231n/net.py"),
+    ("NameError", "name 'xrange' is not defined", [], "xrange is Python 2; use range"),
+    ("AttributeError", "module 'numpy' has no attribute 'int'.", [], "np.int was removed from numpy"),
+    ("AttributeError", "'dict' object has no attribute 'iteritems'", [], "dict.iteritems is Python 2"),
+    ("ModuleNotFoundError", "No module named 'torch'", [], "imports torch, which this course's environment"),
+    ("ModuleNotFoundError", "No module named 'cs231n.layers'", [], "missing the module cs231n.layers"),
+])
+def test_hints_for_old_and_foreign_code(ename, evalue, trace, expected):
+    assert expected in hint_for(StudentError(ename, evalue, trace, "x"), ("numpy",))
