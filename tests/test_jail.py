@@ -180,3 +180,17 @@ def test_fallback_levels_still_grade(tmp_path, level):
             net = s.module("neural_net").TwoLayerNet(4, 10, 3, std=0.1)
             assert net.loss(np.ones((2, 4))).shape == (2, 3)
         assert w.isolation == level
+
+
+def test_grader_package_is_masked_when_it_sits_in_a_bound_directory(tmp_path, monkeypatch):
+    """A wheel install puts grader (and its bundled references) in site-packages, which the jail
+    must bind for numpy: the grader folder is then covered by an empty tmpfs."""
+    from grader.jail import sandbox
+    real = sandbox._python_dirs()
+    monkeypatch.setattr(sandbox, "_python_dirs", lambda: real + [REPO])
+    (tmp_path / "peek.py").write_text("import os\ndef look(p):\n    return sorted(os.listdir(p))\n")
+    with Worker(tmp_path, WorkerOptions()) as w:
+        with w.session(30) as s:
+            look = s.module("peek").look
+            assert look(str(REPO / "grader")) == []
+            assert "pyproject.toml" in look(str(REPO))
