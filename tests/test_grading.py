@@ -113,8 +113,8 @@ def test_results_are_deterministic_and_gradescope_shaped(tmp_path):
         assert test["extra_data"]["outcome"] in ("passed", "failed", "error", "timeout", "not-implemented")
     assert gs["extra_data"]["isolation"] == "bwrap" and len(gs["extra_data"]["content_hash"]) == 64
     full = json.loads((tmp_path / "out1" / "student" / "result.json").read_text())
-    assert SubmissionResult.from_json(full) == first == SubmissionResult.from_json(second.to_json()) or \
-        without_timing(full) == without_timing(second.to_json())
+    assert SubmissionResult.from_json(full) == first  # the JSON round trip is lossless
+    assert without_timing(full) == without_timing(second.to_json())
 
 
 def test_hidden_checks_show_no_details_to_students(tmp_path):

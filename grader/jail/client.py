@@ -205,7 +205,7 @@ def describe_exit(code: int | None, limits: JailLimits) -> str:
         sig = -code
         if sig == signal.SIGXCPU:
             return f"killed: CPU time limit {limits.cpu_seconds} s"
-        return f"killed by signal {signal.Signals(sig).name}"
+        return f"killed by {_signal_name(sig)}"
     return f"the worker exited with code {code}"
 
 
@@ -215,14 +215,23 @@ def _handle_of(value):
     raise codec.CodecError(f"cannot send a {type(value).__name__} to student code")
 
 
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
 def child_exit_message(exited: dict, limits: JailLimits) -> str:
-    if "signal" in exited:
-        sig = int(exited["signal"])
-        if sig == signal.SIGXCPU or sig == signal.SIGKILL:
-            return f"killed: CPU time limit {limits.cpu_seconds} s" if sig == signal.SIGXCPU \
-                else "killed by SIGKILL (memory or process limit)"
-        return f"student code was killed by signal {signal.Signals(sig).name}"
-    return f"student code ended the process (exit code {exited.get('code')})"
+    """Why the check's child process ended, as the server reported it."""
+    if "signal" not in exited:
+        return f"student code ended the process (exit code {exited.get('code')})"
+    number = int(exited["signal"])
+    if number == signal.SIGXCPU:
+        return f"killed: CPU time limit {limits.cpu_seconds} s"
+    if number == signal.SIGKILL:
+        return "student code was killed by SIGKILL (memory or process limit, or it killed itself)"
+    return f"student code was killed by {_signal_name(number)}"
 
 
 class Session:
