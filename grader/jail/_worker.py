@@ -65,9 +65,11 @@ class Table:
 
 def is_leaf(value):
     """Plain values that always travel by value, even from getattr / getitem."""
-    return value is None or type(value) in (bool, int, float, str, bytes) or (
-        type(value).__module__ == "numpy" and type(value).__name__ != "ndarray"
-        and hasattr(value, "dtype")) or type(value).__name__ == "ndarray" and type(value).__module__ == "numpy"
+    kind = type(value)
+    if value is None or kind in (bool, int, float, str, bytes):
+        return True
+    import numpy
+    return kind is numpy.ndarray or (isinstance(value, numpy.generic) and kind.__module__ == "numpy")
 
 
 def student_traceback(exc):
