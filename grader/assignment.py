@@ -76,6 +76,17 @@ class Assignment:
         return data
 
 
+NOT_FOR_STUDENTS = ("checks", "assignment.toml", "mistakes.toml")
+
+
+def student_paths(root: Path) -> list[Path]:
+    """Relative paths of the files of an assignment folder that students receive and hand in:
+    everything but the top-level checks and configuration, and bytecode caches."""
+    paths = (p.relative_to(root) for p in sorted(root.rglob("*")) if p.is_file())
+    return [rel for rel in paths if rel.parts[0] not in NOT_FOR_STUDENTS
+            and "__pycache__" not in rel.parts and rel.suffix != ".pyc"]
+
+
 def builtin_names() -> list[str]:
     """Names of the assignments bundled with grader."""
     root = reference_root()

@@ -78,10 +78,9 @@ def grade(assignment: str, submissions: tuple[Path, ...], out: Path, isolation: 
     ASSIGNMENT is a built-in name (two_layer_net, fc_nets, cs498dl_nn) or an assignment folder.
     """
     spec = assignments.load(assignment)
-    options = BatchOptions(grade=GradeOptions(isolation=None if isolation == "auto" else isolation,
-                                              public_only=public_only))
+    grading = GradeOptions(isolation=isolation, public_only=public_only)
     with tqdm(desc="grading", unit="submission", disable=None, leave=False) as bar:
-        results = grade_all(spec, submissions, out, BatchOptions(options.grade, lambda r: bar.update()))
+        results = grade_all(spec, submissions, out, BatchOptions(grading, lambda _: bar.update()))
     click.echo(summary_table(results))
     click.echo(f"\nResults in {out}/<submission>/results.json")
     low = [r.submission for r in results if fail_under is not None

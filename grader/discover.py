@@ -16,14 +16,14 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from .assignment import Assignment
+from .assignment import Assignment, student_paths
 from .errors import GraderError
+from .release import SOLUTION_MARKERS
 
 MAX_FILE = 256 << 20
 MAX_TOTAL = 1 << 30
 MAX_FILES = 20_000
 SKIP_DIRS = {"__pycache__", ".git", ".ipynb_checkpoints", "__MACOSX"}
-SOLUTION_MARKERS = ("START OF YOUR CODE", "BEGIN SOLUTION")
 
 
 class SubmissionError(GraderError):
@@ -120,11 +120,9 @@ def _find_root(folder: Path, assignment: Assignment) -> Path:
 
 def _provide_missing(root: Path, assignment: Assignment, problems: list[str]) -> None:
     """Copy course-provided helper files the student did not include (never solution files)."""
-    for path in sorted(assignment.root.rglob("*.py")):
-        rel = path.relative_to(assignment.root)
-        if rel.parts[0] in ("checks",) or rel.as_posix() in assignment.submit:
-            continue
-        if (root / rel).exists():
+    for rel in student_paths(assignment.root):
+        path = assignment.root / rel
+        if rel.suffix != ".py" or rel.as_posix() in assignment.submit or (root / rel).exists():
             continue
         text = path.read_text(encoding="utf-8")
         if any(marker in text for marker in SOLUTION_MARKERS):

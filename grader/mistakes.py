@@ -12,7 +12,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from .assignment import Assignment
+from .assignment import Assignment, student_paths
 from .errors import AssignmentError
 
 if sys.version_info >= (3, 11):
@@ -66,8 +66,9 @@ def apply_edits(folder: Path, edits: tuple[Edit, ...]) -> None:
 
 def student_files(assignment: Assignment, dest: Path) -> Path:
     """Copy what a student hands in (the reference without checks and configuration)."""
-    shutil.copytree(assignment.root, dest, ignore=shutil.ignore_patterns(
-        "checks", "assignment.toml", "mistakes.toml", "__pycache__", "*.pyc"))
+    for rel in student_paths(assignment.root):
+        (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(assignment.root / rel, dest / rel)
     return dest
 
 

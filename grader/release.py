@@ -10,10 +10,11 @@ import re
 import shutil
 from pathlib import Path
 
-import nbformat
+from .assignment import Assignment, student_paths
 
-from .assignment import Assignment
-
+# The marker words; a file containing either holds solution code (discover never copies such a
+# file into a submission, whatever the shape of the marker line).
+SOLUTION_MARKERS = ("START OF YOUR CODE", "BEGIN SOLUTION")
 START = re.compile(r"^(\s*)#\s*\*+\s*START OF YOUR CODE.*$")
 END = re.compile(r"^\s*#\s*\*+\s*END OF YOUR CODE.*$")
 BEGIN = re.compile(r"^(\s*)#\s*BEGIN SOLUTION\s*$")
@@ -50,6 +51,8 @@ def has_solution(text: str) -> bool:
 
 def stub_notebook(path: Path, dest: Path) -> None:
     """Copy a notebook with solution regions stubbed and every output cleared."""
+    import nbformat  # only release needs it; keeps it out of every grader start-up
+
     nb = nbformat.read(str(path), as_version=4)
     for cell in nb.cells:
         if cell.cell_type == "code":
@@ -60,11 +63,8 @@ def stub_notebook(path: Path, dest: Path) -> None:
 
 def release_files(assignment: Assignment, dest: Path) -> Path:
     """Write the student files of ``assignment`` (everything but checks, config) into ``dest``."""
-    for path in sorted(assignment.root.rglob("*")):
-        rel = path.relative_to(assignment.root)
-        if not path.is_file() or rel.parts[0] == "checks" or "__pycache__" in rel.parts \
-                or rel.name in ("assignment.toml", "mistakes.toml"):
-            continue
+    for rel in student_paths(assignment.root):
+        path = assignment.root / rel
         target = dest / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         if path.suffix == ".py":

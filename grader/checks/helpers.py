@@ -12,7 +12,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from ..jail.client import RemoteObject
-from ..numeric import elementwise_rel_error
+from ..numeric import elementwise_rel_error, numerical_gradient, sparse_gradient_errors
 
 SHOW_VALUES = 4
 
@@ -66,7 +66,7 @@ def _mismatch_report(name: str, actual: np.ndarray, expected: np.ndarray, tolera
     diff = np.abs(actual - expected)
     index = tuple(int(i) for i in np.unravel_index(np.argmax(diff), diff.shape)) if diff.ndim else ()
     rel = elementwise_rel_error(actual, expected)
-    bad = int(np.sum(~np.isclose(actual, expected, rtol=0, atol=0) & (diff > 0)))
+    bad = int(np.count_nonzero(diff))
     lines = [
         f"{name} does not match the reference ({tolerance}).",
         f"  largest absolute error {diff.max():.3g} at {_where(index)}: "
@@ -142,7 +142,6 @@ def assert_dict_close(name: str, actual: Any, expected: Mapping[str, Any], *, at
 def numeric_gradient_errors(f: Callable[[np.ndarray], Any], x: np.ndarray, analytic: Any,
                             name: str, h: float = 1e-5) -> np.ndarray:
     """Elementwise relative errors between ``analytic`` and the centred difference of scalar ``f``."""
-    from ..numeric import numerical_gradient
     analytic = as_array(name, analytic, x.shape)
     numeric = numerical_gradient(lambda v: as_scalar(f"{name} (loss)", f(v)), x, h)
     return elementwise_rel_error(numeric, analytic)
@@ -163,7 +162,6 @@ def assert_gradient(name: str, f: Callable[[np.ndarray], Any], x: np.ndarray, an
 def assert_gradient_sparse(name: str, f: Callable[[np.ndarray], Any], x: np.ndarray, analytic: Any,
                            max_error: float, num_checks: int = 10, h: float = 1e-5, seed: int = 0) -> None:
     """Numeric check at ``num_checks`` random entries only: for large parameters (CIFAR-sized W1)."""
-    from ..numeric import sparse_gradient_errors
     analytic = as_array(name, analytic, x.shape)
     errors = sparse_gradient_errors(lambda v: as_scalar(f"{name} (loss)", f(v)), x, analytic,
                                     num_checks, h, seed)

@@ -202,10 +202,7 @@ def describe_exit(code: int | None, limits: JailLimits) -> str:
     if code is None:
         return "the worker stopped responding"
     if code < 0:
-        sig = -code
-        if sig == signal.SIGXCPU:
-            return f"killed: CPU time limit {limits.cpu_seconds} s"
-        return f"killed by {_signal_name(sig)}"
+        return f"the worker was {_killed(-code, limits)}"
     return f"the worker exited with code {code}"
 
 
@@ -226,12 +223,16 @@ def child_exit_message(exited: dict, limits: JailLimits) -> str:
     """Why the check's child process ended, as the server reported it."""
     if "signal" not in exited:
         return f"student code ended the process (exit code {exited.get('code')})"
-    number = int(exited["signal"])
+    return f"student code was {_killed(int(exited['signal']), limits)}"
+
+
+def _killed(number: int, limits: JailLimits) -> str:
+    """How a process killed by signal ``number`` died, in the student's terms."""
     if number == signal.SIGXCPU:
         return f"killed: CPU time limit {limits.cpu_seconds} s"
     if number == signal.SIGKILL:
-        return "student code was killed by SIGKILL (memory or process limit, or it killed itself)"
-    return f"student code was killed by {_signal_name(number)}"
+        return "killed by SIGKILL (memory or process limit, or it killed itself)"
+    return f"killed by {_signal_name(number)}"
 
 
 class Session:
