@@ -1,11 +1,9 @@
-"""Grade several submissions and write their results: ``OUT/<id>/results.json`` and ``result.json``."""
+"""Grade several submissions and write their results and reports under ``OUT/<id>/``."""
 
 from __future__ import annotations
 
-import json
-import os
+import datetime
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
@@ -13,18 +11,10 @@ from typing import Callable, Iterable
 from . import __version__
 from .assignment import Assignment
 from .discover import Submission, SubmissionError, find_submissions, prepare, submission_id
+from .files import write_json
 from .grade import GradeOptions, grade_submission
-from .results import SubmissionResult
-
-
-def write_json(path: Path, data: dict) -> None:
-    """Write atomically (temporary file, then rename) so a killed run never leaves half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump(data, f, indent=2, sort_keys=False)
-        f.write("\n")
-    os.replace(tmp, path)
+from .report import RESULT_FILE, write_class_reports, write_submission_reports
+from .results import RunInfo, SubmissionResult
 
 
 def unreadable(source: Path, assignment: Assignment, error: SubmissionError) -> SubmissionResult:
@@ -33,18 +23,27 @@ def unreadable(source: Path, assignment: Assignment, error: SubmissionError) -> 
                             problems=(error.message,))
 
 
-def grade_one(assignment: Assignment, source: Path, out: Path, options: GradeOptions) -> SubmissionResult:
-    """Prepare, grade and write one submission; an unreadable one gets a result that says why."""
+def run_info(assignment: Assignment, dataset: str = "") -> RunInfo:
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return RunInfo(assignment=assignment.name, title=assignment.title, grader_version=__version__,
+                   date=now, dataset=dataset)
+
+
+def grade_one(assignment: Assignment, source: Path, out: Path, options: GradeOptions,
+              run: RunInfo | None = None) -> SubmissionResult:
+    """Prepare, grade and write one submission (results, reports, JUnit); an unreadable one gets a
+    result that says why."""
+    folder = out / submission_id(source)
     with tempfile.TemporaryDirectory(prefix="grader-sub-") as tmp:
         try:
             submission: Submission = prepare(source, assignment, Path(tmp))
         except SubmissionError as exc:
             result = unreadable(source, assignment, exc)
         else:
-            result = grade_submission(assignment, submission, options)
-    folder = out / result.submission
-    write_json(folder / "result.json", result.to_json())
+            result = grade_submission(assignment, submission, options, folder / "artifacts")
+    write_json(folder / RESULT_FILE, result.to_json())
     write_json(folder / "results.json", result.to_gradescope())
+    write_submission_reports(folder, result, run or run_info(assignment))
     return result
 
 
@@ -52,20 +51,24 @@ def grade_one(assignment: Assignment, source: Path, out: Path, options: GradeOpt
 class BatchOptions:
     grade: GradeOptions = GradeOptions()
     on_done: Callable[[SubmissionResult], None] | None = None
+    dataset: str = ""
 
 
 def grade_all(assignment: Assignment, paths: Iterable[Path], out: Path,
               options: BatchOptions = BatchOptions()) -> list[SubmissionResult]:
-    """Grade every submission found under ``paths``, one after another, writing results to ``out``."""
+    """Grade every submission found under ``paths``, one after another, writing results and
+    reports to ``out``, then the class dashboard and gradebook."""
     sources = [s for p in paths for s in find_submissions(Path(p), assignment)]
     ids = [submission_id(s) for s in sources]
     duplicates = {i for i in ids if ids.count(i) > 1}
     if duplicates:
         raise SubmissionError(f"several submissions would be named {sorted(duplicates)}; rename them")
+    run = run_info(assignment, options.dataset)
     results = []
     for source in sources:
-        result = grade_one(assignment, source, out, options.grade)
+        result = grade_one(assignment, source, out, options.grade, run)
         results.append(result)
         if options.on_done:
             options.on_done(result)
+    write_class_reports(out, results, run)
     return results

@@ -13,6 +13,7 @@ from .batch import BatchOptions, grade_all
 from .data import fetch as fetching
 from .errors import ScoreBelowThreshold
 from .grade import GradeOptions
+from . import report as reporting
 from .data.locate import default_data_dir, locate_cifar10
 
 
@@ -82,11 +83,22 @@ def grade(assignment: str, submissions: tuple[Path, ...], out: Path, isolation: 
     with tqdm(desc="grading", unit="submission", disable=None, leave=False) as bar:
         results = grade_all(spec, submissions, out, BatchOptions(grading, lambda _: bar.update()))
     click.echo(summary_table(results))
-    click.echo(f"\nResults in {out}/<submission>/results.json")
+    click.echo(f"\nResults: {out}/<submission>/results.json, report.html, junit.xml; "
+               f"gradebook: {out / 'gradebook.csv'}")
+    click.echo(f"Class dashboard: {out / 'index.html'}")
     low = [r.submission for r in results if fail_under is not None
            and 100 * r.score < fail_under * max(r.max_score, 1e-9)]
     if low:
         raise ScoreBelowThreshold(f"below --fail-under {fail_under:g}%: {', '.join(low)}")
+
+
+@main.command("report")
+@click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def report(out: Path) -> None:
+    """Render the reports, dashboard, gradebook and JUnit of a graded folder OUT again from its
+    stored results, without regrading."""
+    dashboard = reporting.rerender(out)
+    click.echo(f"Class dashboard: {dashboard}")
 
 
 def summary_table(results) -> str:

@@ -59,10 +59,12 @@ def worker_options(assignment: Assignment, submission: Submission,
     )
 
 
-def run_checks(assignment: Assignment, worker: Worker, options: GradeOptions) -> list[CheckResult]:
-    """Run ``checks/`` of the assignment against the worker's submission; one result per check."""
+def run_checks(assignment: Assignment, worker: Worker, options: GradeOptions,
+               artifacts: Path | None = None) -> list[CheckResult]:
+    """Run ``checks/`` of the assignment against the worker's submission; one result per check.
+    Weight arrays the checks record are written to ``artifacts`` (skipped when None)."""
     plugin = GraderPlugin(worker, Reference(assignment), assignment.limits.check_seconds,
-                          assignment.packages)
+                          assignment.packages, artifacts)
     checks = assignment.root / "checks"
     args = [str(checks), "-p", "no:cacheprovider", "--import-mode=importlib", "--strict-markers", "-q", "-c", os.devnull,
             "--rootdir", str(checks), "-W", "ignore::pytest.PytestAssertRewriteWarning"]
@@ -106,11 +108,12 @@ def common_problems(results: list[CheckResult]) -> list[str]:
 
 
 def grade_submission(assignment: Assignment, submission: Submission,
-                     options: GradeOptions = GradeOptions()) -> SubmissionResult:
-    """Grade ``submission`` in a fresh jailed worker; never raises for anything the student did."""
+                     options: GradeOptions = GradeOptions(), artifacts: Path | None = None) -> SubmissionResult:
+    """Grade ``submission`` in a fresh jailed worker; never raises for anything the student did.
+    ``artifacts`` is the folder for recorded weight arrays (see :mod:`grader.checks.record`)."""
     start = time.perf_counter()
     with Worker(submission.path, worker_options(assignment, submission, options.isolation)) as worker:
-        results = run_checks(assignment, worker, options)
+        results = run_checks(assignment, worker, options, artifacts)
         isolation = worker.isolation
     return SubmissionResult(
         submission=submission.id, assignment=assignment.name, checks=tuple(results),

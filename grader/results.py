@@ -3,11 +3,35 @@
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 OUTCOMES = ("passed", "failed", "error", "timeout", "not-implemented")
 TIMING_FIELDS = ("duration", "execution_time")
+ARTIFACT_KINDS = ("curves", "weights")
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """Something a check recorded for the report, as plain data.
+
+    ``curves``: ``data`` maps series names to lists of numbers (loss or accuracy histories);
+    ``weights``: ``file`` is an ``.npy`` (relative to the submission's output folder) of
+    first-layer weights, one column per hidden unit, shown as an image grid.
+    """
+
+    kind: str
+    title: str
+    data: dict[str, Any] = field(default_factory=dict)
+    file: str = ""
+
+    def __post_init__(self) -> None:
+        if self.kind not in ARTIFACT_KINDS:
+            raise ValueError(f"unknown artifact kind {self.kind!r}")
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "Artifact":
+        return cls(**{k: data[k] for k in ("kind", "title", "data", "file") if k in data})
 
 
 @dataclass(frozen=True)
@@ -24,6 +48,8 @@ class CheckResult:
     duration: float = 0.0
     output: str = ""
     hint: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+    artifacts: tuple[Artifact, ...] = ()
 
     def __post_init__(self) -> None:
         if self.outcome not in OUTCOMES:
@@ -42,12 +68,16 @@ class CheckResult:
         return "\n\n".join(p for p in parts if p)
 
     def to_json(self) -> dict[str, Any]:
-        return {"type": "CheckResult", **dataclasses.asdict(self)}
+        data = dataclasses.asdict(self)
+        data["artifacts"] = [dataclasses.asdict(a) for a in self.artifacts]
+        return {"type": "CheckResult", **data}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "CheckResult":
         fields = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in fields})
+        kwargs = {k: v for k, v in data.items() if k in fields}
+        kwargs["artifacts"] = tuple(Artifact.from_json(a) for a in data.get("artifacts", ()))
+        return cls(**kwargs)
 
 
 @dataclass(frozen=True)
@@ -106,6 +136,24 @@ class SubmissionResult:
         lines = [f"{self.score:g} / {self.max_score:g} points"]
         lines += [f"Problem: {p}" for p in self.problems]
         return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """Facts about one grading run, shown on the dashboard and kept in ``OUT/run.json``."""
+
+    assignment: str
+    title: str
+    grader_version: str
+    date: str
+    dataset: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"type": "RunInfo", **dataclasses.asdict(self)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "RunInfo":
+        return cls(**{f.name: data[f.name] for f in dataclasses.fields(cls) if f.name in data})
 
 
 def _gradescope_test(c: CheckResult) -> dict[str, Any]:

@@ -39,7 +39,9 @@ def as_array(name: str, value: Any, shape: tuple[int, ...] | None = None) -> np.
         raise AssertionError(f"{name}: expected numbers, got {describe(array)}")
     array = array.astype(np.float64)
     if shape is not None and array.shape != tuple(shape):
-        raise AssertionError(f"{name}: expected shape {tuple(shape)}, got {array.shape}")
+        raise Mismatch(f"{name}: expected shape {tuple(shape)}, got {array.shape}",
+                       {"kind": "shape", "name": name, "shape": list(array.shape),
+                        "expected_shape": list(shape)})
     bad = ~np.isfinite(array)
     if bad.any():
         where = tuple(int(i) for i in np.argwhere(bad)[0])
@@ -62,10 +64,24 @@ def _where(index: tuple[int, ...]) -> str:
     return f"[{', '.join(map(str, index))}]" if index else "(scalar)"
 
 
-def _mismatch_report(name: str, actual: np.ndarray, expected: np.ndarray, tolerance: str) -> str:
+class Mismatch(AssertionError):
+    """A failed comparison that also carries its facts as plain data (``details``) for the report."""
+
+    def __init__(self, message: str, details: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.details = details
+
+
+def _worst_entries(diff: np.ndarray, count: int) -> list[tuple[int, ...]]:
+    order = np.argsort(-diff.ravel(), kind="stable")[:count]
+    return [tuple(int(i) for i in np.unravel_index(k, diff.shape)) for k in order]
+
+
+def _mismatch(name: str, actual: np.ndarray, expected: np.ndarray, tolerance: str) -> Mismatch:
     diff = np.abs(actual - expected)
-    index = tuple(int(i) for i in np.unravel_index(np.argmax(diff), diff.shape)) if diff.ndim else ()
     rel = elementwise_rel_error(actual, expected)
+    worst = _worst_entries(diff, SHOW_VALUES) if diff.ndim else [()]
+    index = worst[0]
     bad = int(np.count_nonzero(diff))
     lines = [
         f"{name} does not match the reference ({tolerance}).",
@@ -77,7 +93,14 @@ def _mismatch_report(name: str, actual: np.ndarray, expected: np.ndarray, tolera
         flat_a, flat_e = actual.ravel()[:SHOW_VALUES], expected.ravel()[:SHOW_VALUES]
         lines.append(f"  first values: yours {np.array2string(flat_a, precision=6)}, "
                      f"expected {np.array2string(flat_e, precision=6)}")
-    return "\n".join(lines)
+    details = {
+        "kind": "array", "name": name, "tolerance": tolerance, "shape": list(actual.shape),
+        "max_abs_error": float(diff.max()), "max_rel_error": float(rel.max()),
+        "differ": bad, "size": int(actual.size),
+        "worst": [{"index": list(i), "yours": float(actual[i]), "expected": float(expected[i]),
+                   "abs_error": float(diff[i])} for i in worst],
+    }
+    return Mismatch("\n".join(lines), details)
 
 
 def assert_close(name: str, actual: Any, expected: Any, *, atol: float = 0.0,
@@ -86,7 +109,7 @@ def assert_close(name: str, actual: Any, expected: Any, *, atol: float = 0.0,
     expected = np.asarray(expected, dtype=np.float64)
     actual = as_array(name, actual, expected.shape)
     if not np.all(np.abs(actual - expected) <= atol + rtol * np.abs(expected)):
-        raise AssertionError(_mismatch_report(name, actual, expected, f"atol={atol:g}, rtol={rtol:g}"))
+        raise _mismatch(name, actual, expected, f"atol={atol:g}, rtol={rtol:g}")
     return actual
 
 
@@ -95,8 +118,7 @@ def assert_rel_error(name: str, actual: Any, expected: Any, max_error: float) ->
     expected = np.asarray(expected, dtype=np.float64)
     actual = as_array(name, actual, expected.shape)
     if elementwise_rel_error(actual, expected).max() >= max_error:
-        raise AssertionError(_mismatch_report(name, actual, expected,
-                                              f"relative error must be below {max_error:g}"))
+        raise _mismatch(name, actual, expected, f"relative error must be below {max_error:g}")
     return actual
 
 

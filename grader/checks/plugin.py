@@ -8,8 +8,9 @@ so a misspelling fails collection under ``--strict-markers``):
     @pytest.mark.title("...")     readable name (default: the docstring's first line)
     @pytest.mark.timeout(s)       time budget of the whole check (default: the assignment's)
 
-Fixtures: ``student`` (the submission, through the jailed worker; a fresh process per check) and
-``reference`` (the reference solution, imported in the grader). Each check's outcome is recorded
+Fixtures: ``student`` (the submission, through the jailed worker; a fresh process per check),
+``reference`` (the reference solution, imported in the grader) and ``record`` (plain data for the
+report: ``record.curves(...)``, ``record.weights(...)``). Each check's outcome is recorded
 as a :class:`CheckResult`; grading decisions happen here, in the grader, never in the worker.
 """
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Iterator
 
 import numpy as np
@@ -28,6 +30,8 @@ from ..hints import hint_for
 from ..jail.client import RemoteObject, Session, Worker
 from ..reference import Reference
 from ..results import CheckResult
+from .helpers import Mismatch
+from .record import Recorder
 
 MARKERS = {
     "points(n): the number of points the check is worth (default 1)",
@@ -36,6 +40,7 @@ MARKERS = {
     "timeout(seconds): time budget for the whole check",
 }
 META_KEY = pytest.StashKey["CheckMeta"]()
+RECORD_KEY = pytest.StashKey[Recorder]()
 
 
 @dataclass(frozen=True)
@@ -112,8 +117,9 @@ class GraderPlugin:
     """Registered with ``pytest.main(plugins=[...])``; collects one :class:`CheckResult` per check."""
 
     def __init__(self, worker: Worker, reference: Reference, default_timeout: float,
-                 packages: tuple[str, ...] = ()) -> None:
+                 packages: tuple[str, ...] = (), artifacts: Path | None = None) -> None:
         self._worker = worker
+        self._artifacts = artifacts
         self._reference = reference
         self._default_timeout = default_timeout
         self._packages = packages
@@ -141,6 +147,12 @@ class GraderPlugin:
     def reference(self) -> ReferenceView:
         return ReferenceView(self._reference)
 
+    @pytest.fixture
+    def record(self, request: pytest.FixtureRequest) -> Recorder:
+        recorder = Recorder(request.node.name, self._artifacts)
+        request.node.stash[RECORD_KEY] = recorder
+        return recorder
+
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         self._started[item.nodeid] = time.perf_counter()
 
@@ -159,7 +171,13 @@ class GraderPlugin:
             points=meta.points if outcome == "passed" else 0.0,
             outcome=outcome, message=message, hint=hint, hidden=meta.hidden,
             duration=time.perf_counter() - self._started.get(item.nodeid, time.perf_counter()),
-            output=self._worker.output()[-2000:])
+            output=self._worker.output()[-2000:],
+            details=_details(call.excinfo),
+            artifacts=tuple(item.stash[RECORD_KEY].artifacts) if RECORD_KEY in item.stash else ())
+
+
+def _details(excinfo: pytest.ExceptionInfo | None) -> dict[str, Any]:
+    return excinfo.value.details if excinfo is not None and isinstance(excinfo.value, Mismatch) else {}
 
 
 def classify(excinfo: pytest.ExceptionInfo | None, packages: tuple[str, ...]) -> tuple[str, str, str]:

@@ -151,19 +151,20 @@ def test_adam_update(student, reference):
 
 
 @points(1)
-def test_training_learns(student):
+def test_training_learns(student, record):
     """The assignment's training loop lowers the loss and fits separable data (SGD and Adam)."""
     rng = np.random.RandomState(0)
     y = rng.randint(3, size=300)
     X = 3 * rng.randn(3, 5)[y] + rng.randn(300, 5)
     for opt, lr in (("SGD", 0.1), ("Adam", 0.01)):
         net = build(student, (5, 16, 3), 1)
-        first = loss = None
+        losses = []
         for epoch in range(30):
             net.forward(X)
-            loss = as_scalar("loss", net.backward(y, 1e-4))
-            first = loss if first is None else first
+            losses.append(as_scalar("loss", net.backward(y, 1e-4)))
             net.update(lr, 0.9, 0.999, 1e-8, opt, epoch + 1)
+        record.curves(f"{opt}: training loss", {"loss": losses}, xlabel="epoch", ylabel="loss")
+        first, loss = losses[0], losses[-1]
         accuracy = float(np.mean(np.argmax(as_array("forward", net.forward(X)), axis=1) == y))
         assert loss < 0.5 * first, f"{opt}: loss went from {first:.3f} to {loss:.3f} in 30 steps"
         assert accuracy > 0.9, f"{opt}: training accuracy {accuracy:.2f} on easily separable data"

@@ -174,7 +174,7 @@ def test_adam(student, reference):
 
 
 @points(2)
-def test_solver_overfits_small_data(student):
+def test_solver_overfits_small_data(student, record):
     """Solver trains a three-layer net to 100% accuracy on 50 examples within 20 epochs."""
     images, labels = synthetic_arrays(50, seed=4, noise=3.0)
     X = images.transpose(0, 3, 1, 2).astype(np.float64)
@@ -186,6 +186,9 @@ def test_solver_overfits_small_data(student):
                                            optim_config={"learning_rate": 1e-2}, verbose=False)
     solver.train()
     history = plain(solver.train_acc_history)
+    record.curves("Solver on 50 examples: training loss", {"loss": plain(solver.loss_history)}, ylabel="loss")
+    record.curves("Solver on 50 examples: accuracy", {"train": history, "val": plain(solver.val_acc_history)},
+                  xlabel="epoch", ylabel="accuracy")
     assert len(history) == 21, f"train_acc_history has {len(history)} entries; expected 21 (start and each epoch)"
     assert as_scalar("final training accuracy", history[-1]) == 1.0, (
         f"training accuracy after 20 epochs is {history[-1]}; the net should overfit 50 examples")

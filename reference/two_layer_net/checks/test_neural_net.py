@@ -84,13 +84,14 @@ def test_toy_numeric_gradient(student, reference, toy):
 
 
 @points(2)
-def test_toy_training(student, toy):
+def test_toy_training(student, toy, record):
     """Training on the toy data (lr 0.1, reg 5e-6, 100 iterations) ends below loss 0.02."""
     X, y = toy
     net = make_net(student, (4, 10, 3), 0)
     stats = as_dict("stats returned by train", net.train(X, y, X, y, learning_rate=1e-1, reg=5e-6,
                                                          num_iters=100, verbose=False))
     history = stats.get("loss_history")
+    record.curves("Toy net: training loss", {"loss": history}, ylabel="loss")
     if not isinstance(history, (list, np.ndarray)) or len(history) != 100:
         raise AssertionError("stats['loss_history'] must hold one loss per iteration (100)")
     final = as_scalar("final training loss", history[-1])
@@ -122,12 +123,14 @@ def test_learning_rate_decays_each_epoch(student, reference):
 
 
 @points(1)
-def test_train_histories(student):
+def test_train_histories(student, record):
     """train records train and validation accuracy once per epoch."""
     X, y = data(3, 400, 6, 3, scale=1.0)
     net = make_net(student, (6, 8, 3), 0)
     stats = as_dict("stats", net.train(X, y, X[:50], y[:50], num_iters=10, batch_size=100,
                                        learning_rate=1e-2))
+    record.curves("Accuracy per epoch", {k: stats.get(k) for k in ("train_acc_history", "val_acc_history")},
+                  xlabel="epoch", ylabel="accuracy")
     for key in ("loss_history", "train_acc_history", "val_acc_history"):
         assert key in stats, f"stats has no '{key}' (keys: {sorted(stats)})"
     # 400 / 100 = 4 iterations per epoch: accuracies at iterations 0, 4 and 8.

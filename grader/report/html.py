@@ -1,0 +1,118 @@
+"""HTML reports rendered with jinja2 from stored results: per-submission (student and instructor
+versions) and the class dashboard. Autoescaping is on for every template: messages and output come
+from student code and are hostile input. Every page is one self-contained file (inline CSS and
+script, images as data URIs), so it opens from disk, from an LMS or as an e-mail attachment."""
+
+from __future__ import annotations
+
+import functools
+import statistics
+from pathlib import Path
+from typing import Any, Sequence
+from urllib.parse import quote
+
+import jinja2
+import markupsafe
+
+from ..paths import bundled
+from ..results import CheckResult, RunInfo, SubmissionResult
+from .charts import histogram_png, images_for
+from .exports import check_columns
+
+AUDIENCES = ("student", "instructor")
+OUTCOME_LABELS = {"passed": "passed", "failed": "failed", "error": "error", "timeout": "timed out",
+                  "not-implemented": "not implemented"}
+
+
+@functools.lru_cache(maxsize=1)
+def environment() -> jinja2.Environment:
+    root = bundled("reports")
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(root / "templates"), autoescape=True,
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.globals["asset"] = lambda name: markupsafe.Markup((root / "static" / name).read_text("utf-8"))
+    env.globals["outcome_label"] = OUTCOME_LABELS.get
+    env.filters["num"] = lambda value: f"{value:g}"
+    env.filters["seconds"] = lambda value: f"{value:.2f} s" if value < 100 else f"{value:.0f} s"
+    return env
+
+
+def _percent(score: float, maximum: float) -> float:
+    return 100.0 * score / maximum if maximum else 0.0
+
+
+def check_images(result: SubmissionResult, folder: Path) -> dict[str, list[dict[str, str]]]:
+    """The pictures of each check's artifacts, drawn once for both versions of the report."""
+    return {c.id: images_for(c.artifacts, folder) for c in result.checks if c.artifacts}
+
+
+def check_view(check: CheckResult, audience: str, images: list[dict[str, str]]) -> dict[str, Any]:
+    """What one row of the report shows; a hidden check shows students only its title and score."""
+    visible = audience == "instructor" or not check.hidden
+    return {
+        "id": check.id, "title": check.title, "hidden": check.hidden, "points": check.points,
+        "max_points": check.max_points, "outcome": check.outcome, "duration": check.duration,
+        "visible": visible,
+        "message": check.message if visible else "",
+        "hint": check.hint if visible else "",
+        "output": check.output if visible and not check.passed else "",
+        "details": check.details if visible else {},
+        "images": images if visible else [],
+    }
+
+
+def render_submission(result: SubmissionResult, run: RunInfo, audience: str,
+                      images: dict[str, list[dict[str, str]]]) -> str:
+    """The report of one submission for ``audience`` (``student`` or ``instructor``);
+    ``images`` comes from :func:`check_images`."""
+    if audience not in AUDIENCES:
+        raise ValueError(f"audience must be one of {AUDIENCES}")
+    checks = [check_view(c, audience, images.get(c.id, [])) for c in result.checks]
+    return environment().get_template("submission.html.j2").render(
+        result=result, run=run, audience=audience, checks=checks,
+        percent=_percent(result.score, result.max_score),
+        images=[dict(image, check=c["title"]) for c in checks for image in c["images"]])
+
+
+def _row(result: SubmissionResult) -> dict[str, Any]:
+    outcomes = [c.outcome for c in result.checks]
+    link = quote(result.submission)
+    return {
+        "id": result.submission, "score": result.score, "max_score": result.max_score,
+        "percent": _percent(result.score, result.max_score),
+        "passed": outcomes.count("passed"), "failed": len(outcomes) - outcomes.count("passed"),
+        "timeouts": outcomes.count("timeout"), "errors": outcomes.count("error"),
+        "time": result.execution_time, "problems": list(result.problems), "isolation": result.isolation,
+        "student_href": f"{link}/report.html", "instructor_href": f"{link}/report.instructor.html",
+    }
+
+
+def _check_stats(results: Sequence[SubmissionResult]) -> list[dict[str, Any]]:
+    stats = []
+    for check_id, _ in check_columns(results):
+        runs = [c for r in results for c in r.checks if c.id == check_id]
+        stats.append({
+            "id": check_id, "title": runs[0].title, "hidden": runs[0].hidden,
+            "max_points": runs[0].max_points, "count": len(runs),
+            "pass_rate": 100.0 * sum(c.passed for c in runs) / len(runs),
+            "mean_points": statistics.fmean(c.points for c in runs),
+            "timeouts": sum(c.outcome == "timeout" for c in runs),
+            "errors": sum(c.outcome == "error" for c in runs),
+        })
+    return stats
+
+
+def render_dashboard(results: Sequence[SubmissionResult], run: RunInfo) -> str:
+    """The class dashboard (``index.html``) linking to every submission's reports."""
+    rows = sorted((_row(r) for r in results), key=lambda row: row["id"])
+    percents = [row["percent"] for row in rows]
+    summary = {
+        "count": len(rows),
+        "mean": statistics.fmean(percents) if percents else 0.0,
+        "median": statistics.median(percents) if percents else 0.0,
+        "full_marks": sum(r.max_score > 0 and r.score == r.max_score for r in results),
+    }
+    return environment().get_template("dashboard.html.j2").render(
+        run=run, rows=rows, summary=summary, checks=_check_stats(results),
+        histogram=histogram_png(percents) if percents else "",
+        slowest=sorted(rows, key=lambda row: -row["time"])[:5],
+        trouble=[row for row in rows if row["problems"] or row["timeouts"] or row["errors"]])
