@@ -43,3 +43,58 @@ def fc() -> Reference:
 @pytest.fixture(scope="session")
 def dl() -> Reference:
     return Reference(assignments.load("cs498dl_nn"))
+
+
+def pytest_addoption(parser):
+    parser.addoption("--update-goldens", action="store_true",
+                     help="rewrite tests/goldens/ from the current output instead of comparing")
+
+
+@pytest.fixture
+def golden(request):
+    """``golden(name, text)``: compare ``text`` with ``tests/goldens/<name>``, or rewrite it under
+    ``--update-goldens``. Review the diff of the goldens before committing."""
+    update = request.config.getoption("--update-goldens")
+
+    def check(name: str, text: str) -> None:
+        path = REPO / "tests" / "goldens" / name
+        if update:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8", newline="")
+            return
+        assert path.is_file(), f"no golden {path}; run pytest --update-goldens and review it"
+        expected = path.read_bytes().decode("utf-8")
+        assert text == expected, f"{name} differs from its golden; if intended, run pytest --update-goldens"
+
+    return check
+
+
+HOSTILE_PRINT = "<script>document.title='pwned'</script>"
+HOSTILE_ERROR = "<img src=x onerror=\"document.title='pwned'\">"
+
+
+@pytest.fixture(scope="session")
+def graded_class(tmp_path_factory) -> Path:
+    """A small class graded through the CLI: the reference, a catalogued mistake, a stub, and a
+    submission whose output and error messages are HTML/JavaScript meant to run in the report."""
+    from click.testing import CliRunner
+
+    from grader.cli import main
+    from grader.mistakes import load_mistakes, make_mistaken_submission, student_files
+    from grader.release import release_files
+
+    a = assignments.load("two_layer_net")
+    root = tmp_path_factory.mktemp("graded-class")
+    klass = root / "class"
+    student_files(a, klass / "alice")
+    mistake = {m.id: m for m in load_mistakes(a)}["reg_half_convention"]
+    make_mistaken_submission(a, mistake, klass / "bob")
+    release_files(a, klass / "carol")
+    module = student_files(a, klass / "mallory") / "cs231n" / "classifiers" / "neural_net.py"
+    text = module.read_text(encoding="utf-8")
+    text = text.replace("    def predict(self, X):\n", f"    def predict(self, X):\n"
+                        f"        print({HOSTILE_PRINT!r})\n        raise ValueError({HOSTILE_ERROR!r})\n", 1)
+    module.write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(main, ["grade", "two_layer_net", str(klass), "-o", str(root / "out")])
+    assert result.exit_code == 0, result.output
+    return root / "out"

@@ -42,7 +42,7 @@ class Recorder:
     """Collects one check's artifacts; ``folder`` receives weight files (None: weights are skipped)."""
 
     def __init__(self, check_name: str, folder: Path | None) -> None:
-        self._stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", check_name)[:80]
+        self._stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", check_name).strip("-")[:80] or "check"
         self._folder = folder
         self.artifacts: list[Artifact] = []
 

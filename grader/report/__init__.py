@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Sequence
 
+from ..errors import UsageError
 from ..files import write_json, write_text
 from ..results import RunInfo, SubmissionResult
 from .exports import gradebook_csv, junit_xml
@@ -44,7 +45,11 @@ def load_results(out: Path) -> list[SubmissionResult]:
 
 
 def load_run(out: Path) -> RunInfo:
-    return RunInfo.from_json(json.loads((out / RUN_FILE).read_text(encoding="utf-8")))
+    path = out / RUN_FILE
+    if not path.is_file():
+        raise UsageError(f"no graded results in {out}: expected {RUN_FILE} and <submission>/{RESULT_FILE} "
+                         "written by 'grader grade ... -o OUT'")
+    return RunInfo.from_json(json.loads(path.read_text(encoding="utf-8")))
 
 
 def rerender(out: Path) -> Path:
