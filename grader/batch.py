@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import tempfile
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
@@ -43,7 +44,11 @@ def grade_one(assignment: Assignment, source: Path, out: Path, options: GradeOpt
             result = grade_submission(assignment, submission, options, folder / "artifacts")
     write_json(folder / RESULT_FILE, result.to_json())
     write_json(folder / "results.json", result.to_gradescope())
-    write_submission_reports(folder, result, run or run_info(assignment))
+    try:
+        write_submission_reports(folder, result, run or run_info(assignment))
+    except Exception as exc:  # a report bug must not cost the grade or the batch: results are written
+        warnings.warn(f"could not render the reports of {result.submission}: {type(exc).__name__}: {exc}; "
+                      f"its results are in {folder / RESULT_FILE}", stacklevel=1)
     return result
 
 
