@@ -81,6 +81,72 @@ class CheckResult:
 
 
 @dataclass(frozen=True)
+class CellError:
+    """A notebook cell that raised (or ran out of time): its 1-based position among all cells."""
+
+    cell: int
+    ename: str
+    evalue: str
+    timeout: bool = False
+
+    def describe(self) -> str:
+        what = "ran out of time" if self.timeout else f"raised {self.ename}: {self.evalue}"
+        return f"cell {self.cell} {what}"
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An inline question of the notebook and the student's written answer."""
+
+    cell: int
+    question: str
+    answer: str
+
+
+NOTEBOOK_STATUSES = ("completed", "errors", "deadline", "kernel-died", "missing", "invalid")
+
+
+@dataclass(frozen=True)
+class NotebookRun:
+    """How a student notebook ran headlessly in the jail (``status`` in :data:`NOTEBOOK_STATUSES`)."""
+
+    notebook: str
+    status: str
+    message: str = ""
+    cells: int = 0
+    executed: int = 0
+    errors: tuple[CellError, ...] = ()
+    duration: float = 0.0
+    files: tuple[str, ...] = ()
+    answers: tuple[Answer, ...] = ()
+    exported: tuple[str, ...] = ()
+    export_errors: tuple[str, ...] = ()
+    artifacts: tuple[Artifact, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.status not in NOTEBOOK_STATUSES:
+            raise ValueError(f"unknown notebook status {self.status!r}")
+
+    def summary(self) -> str:
+        head = {"completed": "ran to the end", "errors": "ran to the end with errors",
+                "deadline": "stopped at the notebook deadline", "kernel-died": "stopped: the kernel died",
+                "missing": "is missing", "invalid": "could not be read"}[self.status]
+        lines = [f"{self.notebook} {head}" + (f": {self.message}" if self.message else "")]
+        lines += [f"  {e.describe()}" for e in self.errors]
+        return "\n".join(lines)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "NotebookRun":
+        kwargs = {f.name: data[f.name] for f in dataclasses.fields(cls) if f.name in data}
+        kwargs["errors"] = tuple(CellError(**e) for e in data.get("errors", ()))
+        kwargs["answers"] = tuple(Answer(**a) for a in data.get("answers", ()))
+        kwargs["artifacts"] = tuple(Artifact.from_json(a) for a in data.get("artifacts", ()))
+        for key in ("files", "exported", "export_errors"):
+            kwargs[key] = tuple(data.get(key, ()))
+        return cls(**kwargs)
+
+
+@dataclass(frozen=True)
 class SubmissionResult:
     """Every check of one submission, with the facts needed to trust and reproduce the grade."""
 
@@ -92,6 +158,7 @@ class SubmissionResult:
     content_hash: str
     execution_time: float = 0.0
     problems: tuple[str, ...] = ()
+    notebooks: tuple[NotebookRun, ...] = ()
 
     @property
     def score(self) -> float:
@@ -105,6 +172,7 @@ class SubmissionResult:
         data = dataclasses.asdict(self)
         data["checks"] = [c.to_json() for c in self.checks]
         data["problems"] = list(self.problems)
+        data["notebooks"] = [dataclasses.asdict(n) for n in self.notebooks]
         return {"type": "SubmissionResult", "score": self.score, "max_score": self.max_score, **data}
 
     @classmethod
@@ -115,6 +183,7 @@ class SubmissionResult:
         kwargs = {k: v for k, v in data.items() if k in fields}
         kwargs["checks"] = tuple(CheckResult.from_json(c) for c in data["checks"])
         kwargs["problems"] = tuple(data.get("problems", ()))
+        kwargs["notebooks"] = tuple(NotebookRun.from_json(n) for n in data.get("notebooks", ()))
         return cls(**kwargs)
 
     def to_gradescope(self) -> dict[str, Any]:
@@ -135,6 +204,7 @@ class SubmissionResult:
     def summary(self) -> str:
         lines = [f"{self.score:g} / {self.max_score:g} points"]
         lines += [f"Problem: {p}" for p in self.problems]
+        lines += [f"Notebook: {n.summary()}" for n in self.notebooks if n.status != "completed"]
         return "\n".join(lines)
 
 

@@ -14,6 +14,8 @@ import numpy as np
 
 from .cifar10 import LABEL_NAMES, TEST_BATCH, TRAIN_BATCHES, META
 
+SYNTHETIC_MARKER = "SYNTHETIC-NOT-CIFAR10"
+
 
 def _prototypes(rng: np.random.Generator, num_classes: int) -> np.ndarray:
     coarse = rng.normal(size=(num_classes, 4, 4, 3))
@@ -61,4 +63,5 @@ def write_synthetic_cifar10(directory: str | Path, per_batch: int = 200, test: i
     with open(out / META, "wb") as f:
         pickle.dump({"num_cases_per_batch": per_batch, "label_names": list(LABEL_NAMES),
                      "num_vis": 3072}, f, protocol=2)
+    (out / SYNTHETIC_MARKER).write_text("Synthetic images written by grader; not CIFAR-10.\n")
     return out

@@ -125,7 +125,10 @@ def _hidden_grader_dirs() -> list[Path]:
     return [package] if any(package.is_relative_to(d) for d in _python_dirs()) else []
 
 
-def _bwrap_prefix(submission: Path, runtime: Path) -> list[str]:
+def _bwrap_prefix(submission: Path, runtime: Path, extra: tuple[str, ...] = (),
+                  chdir: str = "/submission") -> list[str]:
+    """bwrap arguments for a jail over ``submission``; ``extra`` adds binds (writable folders for
+    a kernel's sockets, the dataset) after the submission is mounted."""
     args = [shutil.which("bwrap") or "bwrap", "--unshare-all", "--die-with-parent", "--new-session",
             *_system_binds(), "--tmpfs", "/tmp"]  # /tmp first: a venv under /tmp is bound on top
     for d in _python_dirs():
@@ -134,9 +137,17 @@ def _bwrap_prefix(submission: Path, runtime: Path) -> list[str]:
     for d in _hidden_grader_dirs():
         args += ["--tmpfs", str(d)]
     args += ["--bind", str(submission), "/submission", "--ro-bind", str(runtime), "/grader-runtime",
-             "--proc", "/proc", "--dev", "/dev", "--chdir", "/submission",
-             "--clearenv"]
+             *extra, "--proc", "/proc", "--dev", "/dev", "--chdir", chdir, "--clearenv"]
     return args
+
+
+def limits_prefix(limits: JailLimits) -> list[str]:
+    """``prlimit`` arguments setting :class:`JailLimits` on a command and everything it starts
+    (for processes launched by other libraries, where ``preexec_fn`` is out of reach)."""
+    mib = 1 << 20
+    return [shutil.which("prlimit") or "prlimit", f"--as={limits.memory_mb * mib}",
+            f"--cpu={limits.cpu_seconds}", f"--fsize={limits.file_size_mb * mib}",
+            f"--nofile={limits.open_files}", "--core=0", "--"]
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,100 @@
+"""A Jupyter kernel started inside the jail.
+
+The kernel is ipykernel on the grader's interpreter, launched through the same sandbox as the
+worker (bubblewrap, else ``unshare``, else rlimits only) with ``prlimit`` limits and a scrubbed
+environment. It talks ZMQ over the ``ipc`` transport: unix sockets in a folder bound writable
+into the jail at the same path, which works across network namespaces where loopback TCP cannot.
+The notebook's folder in the submission copy is its working directory; the dataset is bound
+read-only where the notebook expects it; ``/content`` (Colab's home) is a private tmpfs.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from dataclasses import dataclass
+from pathlib import Path
+
+from jupyter_client import KernelManager
+
+from .sandbox import JailLimits, _bwrap_prefix, _unshare_prefix, limits_prefix, scrubbed_env
+
+SUBMISSION_IN_JAIL = "/submission"
+
+
+@dataclass(frozen=True)
+class KernelJail:
+    """Where the kernel runs and what it may see."""
+
+    level: str
+    submission: Path          # the private copy (host path)
+    notebook_dir: str         # relative to the submission
+    runtime: Path             # read-only helper files (host path), /grader-runtime in bwrap
+    sockets: Path             # writable folder for the connection file, sockets and exports
+    limits: JailLimits
+    dataset: Path | None = None
+    dataset_path: str = ""    # where the notebook expects the dataset, relative to the submission
+
+    @property
+    def root_in_jail(self) -> str:
+        return SUBMISSION_IN_JAIL if self.level == "bwrap" else str(self.submission)
+
+    @property
+    def runtime_in_jail(self) -> str:
+        return "/grader-runtime" if self.level == "bwrap" else str(self.runtime)
+
+
+def _env_args(env: dict[str, str]) -> list[str]:
+    return ["/usr/bin/env", "-i", *(f"{k}={v}" for k, v in env.items())]
+
+
+def jail_prefix(jail: KernelJail) -> list[str]:
+    """The command prefix that puts the kernel command in the jail."""
+    env = scrubbed_env("/tmp" if jail.level == "bwrap" else str(jail.sockets / "home"))
+    env["IPYTHONDIR"] = f"{env['HOME']}/.ipython"
+    if jail.level != "bwrap":
+        (jail.sockets / "home").mkdir(exist_ok=True)
+        _link_dataset(jail)
+        prefix = _unshare_prefix() if jail.level == "unshare" else []
+        return limits_prefix(jail.limits) + prefix + _env_args(env)
+    extra = ["--bind", str(jail.sockets), str(jail.sockets), "--tmpfs", "/content"]
+    if jail.dataset is not None and jail.dataset_path:
+        extra += ["--ro-bind", str(jail.dataset), f"{SUBMISSION_IN_JAIL}/{jail.dataset_path}"]
+    chdir = f"{SUBMISSION_IN_JAIL}/{jail.notebook_dir}".rstrip("/.") or SUBMISSION_IN_JAIL
+    return limits_prefix(jail.limits) + _bwrap_prefix(jail.submission, jail.runtime, tuple(extra), chdir) \
+        + _env_args(env)
+
+
+def _link_dataset(jail: KernelJail) -> None:
+    """Without bubblewrap the dataset is linked into the submission copy (unless it has one)."""
+    if jail.dataset is None or not jail.dataset_path:
+        return
+    target = jail.submission / jail.dataset_path
+    if not target.exists() and not target.is_symlink():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.symlink_to(jail.dataset, target_is_directory=True)
+
+
+class JailedKernelManager(KernelManager):
+    """A KernelManager whose kernel command runs in a :class:`KernelJail`."""
+
+    def __init__(self, jail: KernelJail, **kwargs) -> None:
+        super().__init__(kernel_name="python3", transport="ipc", ip=str(jail.sockets / "kernel"),
+                         connection_file=str(jail.sockets / "kernel.json"), **kwargs)
+        self._jail_prefix = jail_prefix(jail)
+        # Signals cannot cross into bubblewrap's session: ask the kernel to interrupt itself.
+        self.kernel_spec.interrupt_mode = "message"
+
+    def format_kernel_cmd(self, extra_arguments=None):
+        return self._jail_prefix + super().format_kernel_cmd(extra_arguments)
+
+    def kill_now(self) -> None:
+        """SIGKILL the kernel's whole process group (from any thread)."""
+        provisioner = self.provisioner
+        pid = getattr(provisioner, "pid", None) if provisioner is not None else None
+        if pid is None:
+            return
+        try:
+            os.killpg(os.getpgid(pid), signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass

@@ -1,0 +1,331 @@
+"""Run a student notebook headlessly in the jail and bring back plain results.
+
+The notebook runs top to bottom with nbclient in a jailed kernel (:mod:`grader.jail.kernel`)
+with a per-cell time limit and a whole-notebook deadline. A failing cell is recorded (position,
+exception, message) and execution goes on, as a person re-running the notebook would see; a cell
+over its limit is interrupted; past the deadline the remaining cells are not run; a kernel that
+dies ends the run. Outputs are capped per cell.
+
+Before the first cell a setup cell (``jail/_kernel_setup.py``) installs offline shims for Colab
+and Drive and seeds numpy; after the cell tagged ``parameters`` (or at the top) the grader inserts
+a cell setting the dataset split and budget it grades with. After the last cell the expressions
+an assignment declares under ``[notebook.results]`` are evaluated in the kernel and sent back as
+plain-data frames (JSON and ``.npy``, read with ``allow_pickle=False``). The executed notebook is
+saved (``.ipynb``, and HTML with HTML/JavaScript outputs removed, sanitised markdown and a
+script-blocking Content-Security-Policy).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import DeadKernelError
+
+from .jail import codec
+from .jail.kernel import JailedKernelManager, KernelJail
+from .jail.sandbox import JailLimits
+from .results import Answer, CellError, NotebookRun
+
+MAX_NOTEBOOK_BYTES = 64 << 20
+MAX_CELL_OUTPUT = 1 << 20
+INJECTED_TAG = "injected-by-grader"
+SAFE_MIMETYPES = ("text/plain", "image/png", "image/jpeg")
+CSP = ("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+       "img-src data:; style-src 'unsafe-inline'; font-src data:\">")
+ANSWER = re.compile(r"your\s+(answer|explanation)\s*:?", re.IGNORECASE)
+SETUP_SOURCE = (Path(__file__).parent / "jail" / "_kernel_setup.py").read_text(encoding="utf-8")
+
+
+class NotebookInvalid(ValueError):
+    """The file is not a notebook we can run; the message says why, for the student."""
+
+
+def read_notebook(path: Path) -> tuple[nbformat.NotebookNode, list[str]]:
+    """Parse ``path`` as a notebook of nbformat 4 (any minor version); nbformat 3 is converted
+    (and said so). Anything else raises :class:`NotebookInvalid` with the precise reason."""
+    if path.stat().st_size > MAX_NOTEBOOK_BYTES:
+        raise NotebookInvalid(f"{path.name} is larger than {MAX_NOTEBOOK_BYTES >> 20} MB")
+    text = path.read_bytes().decode("utf-8", errors="replace")
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise NotebookInvalid(f"{path.name} is not valid JSON (line {exc.lineno}, column {exc.colno}: "
+                              f"{exc.msg}); was it saved from Jupyter?") from None
+    if not isinstance(raw, dict) or "nbformat" not in raw:
+        raise NotebookInvalid(f"{path.name} is JSON but not a Jupyter notebook (no 'nbformat' field)")
+    major = raw.get("nbformat")
+    if major not in (3, 4):
+        raise NotebookInvalid(f"{path.name} has nbformat {major!r}; only 3 and 4 are supported")
+    try:
+        nb = nbformat.reads(text, as_version=4)
+    except Exception as exc:  # nbformat raises several types for malformed content
+        raise NotebookInvalid(f"{path.name} is not a valid notebook: {exc}") from None
+    if not isinstance(nb.get("cells"), list):
+        raise NotebookInvalid(f"{path.name} has no list of cells")
+    problems = [f"{path.name} is an nbformat 3 notebook (IPython 2 era); it was converted to "
+                f"nbformat 4 to run"] if major == 3 else []
+    return nb, problems
+
+
+def inline_answers(nb: nbformat.NotebookNode) -> tuple[Answer, ...]:
+    """Written answers: markdown cells with 'Your Answer:' / 'Your Explanation:' and the text
+    after the marker (with the question taken from the cell before it when the cell is only the
+    answer, as in the cs231n notebooks)."""
+    answers = []
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "markdown" or not ANSWER.search(cell.source):
+            continue
+        pieces = ANSWER.split(cell.source)
+        question = pieces[0].strip() or _previous_markdown(nb, index)
+        text = "\n\n".join(_plain(re.sub(r"^[\s$}*]+", "", p)) for p in pieces[2::2])
+        answers.append(Answer(cell=index + 1, question=_plain(question)[:2000], answer=text[:5000]))
+    return tuple(answers)
+
+
+def _previous_markdown(nb, index: int) -> str:
+    for cell in reversed(nb.cells[:index]):
+        if cell.cell_type == "markdown":
+            return cell.source
+    return ""
+
+
+def _plain(markdown: str) -> str:
+    """The question without the notebook's trailing LaTeX answer prompt."""
+    return re.sub(r"\$?\\color\{\w+\}\{\\textit\s*$", "", markdown.strip()).strip()
+
+
+def with_parameters(nb: nbformat.NotebookNode, values: Mapping[str, Any]) -> nbformat.NotebookNode:
+    """A copy of ``nb`` with a cell assigning ``values`` after the ``parameters`` cell (papermill's
+    convention) or, without one, at the top."""
+    nb = copy.deepcopy(nb)
+    if not values:
+        return nb
+    source = "# Set by the grader for this run\n" + "".join(f"{k} = {v!r}\n" for k, v in values.items())
+    cell = nbformat.v4.new_code_cell(source, metadata={"tags": [INJECTED_TAG]})
+    if (nb.nbformat, nb.nbformat_minor) < (4, 5):
+        cell.pop("id", None)  # cell ids arrived in nbformat 4.5
+    tagged = [i for i, c in enumerate(nb.cells) if "parameters" in c.get("metadata", {}).get("tags", [])]
+    nb.cells.insert(tagged[0] + 1 if tagged else 0, cell)
+    return nb
+
+
+@dataclass(frozen=True)
+class NotebookLimits:
+    cell_seconds: float
+    notebook_seconds: float
+    memory_mb: int
+
+
+@dataclass
+class Execution:
+    """What one run produced, before it is summarised into a :class:`NotebookRun`."""
+
+    nb: nbformat.NotebookNode
+    status: str = "completed"
+    message: str = ""
+    executed: int = 0
+    timeouts: set[int] = field(default_factory=set)
+    values: dict[str, Any] = field(default_factory=dict)
+    export_errors: list[str] = field(default_factory=list)
+    duration: float = 0.0
+
+
+class _Client(NotebookClient):
+    """nbclient with a per-cell output cap, so printing 100 MB cannot exhaust the grader."""
+
+    def __init__(self, nb, **kwargs) -> None:
+        super().__init__(nb, **kwargs)
+        self._sizes: dict[int, int] = {}
+
+    def output(self, outs, msg, display_id, cell_index):
+        before = self._sizes.get(cell_index, 0)
+        self._sizes[cell_index] = before + len(json.dumps(msg.get("content", {}), default=str))
+        if self._sizes[cell_index] <= MAX_CELL_OUTPUT:
+            return super().output(outs, msg, display_id, cell_index)
+        if before <= MAX_CELL_OUTPUT:
+            outs.append(nbformat.v4.new_output("stream", name="stderr", text=(
+                f"\n[grader: output beyond {MAX_CELL_OUTPUT >> 20} MB in this cell was dropped]\n")))
+        return None
+
+
+def _run_hidden(client: _Client, source: str) -> nbformat.NotebookNode:
+    """Run ``source`` as an extra last cell, then take it out of the notebook again."""
+    cell = nbformat.v4.new_code_cell(source)
+    client.nb.cells.append(cell)
+    try:
+        client.execute_cell(cell, len(client.nb.cells) - 1)
+    finally:
+        client.nb.cells.pop()
+    return cell
+
+
+def _export_source(requests: Mapping[str, str], folder: str, codec_path: str) -> str:
+    return (SETUP_SOURCE + f"\n__grader_export({dict(requests)!r}, {folder!r}, {codec_path!r})\n"
+            "del __grader_setup, __grader_export\n")
+
+
+def execute(nb: nbformat.NotebookNode, jail: KernelJail, limits: NotebookLimits,
+            requests: Mapping[str, str], seed: int = 0) -> Execution:
+    """Run every code cell of ``nb`` (in place) in a kernel in ``jail``; then export ``requests``."""
+    run = Execution(nb)
+    start = time.monotonic()
+    deadline = start + limits.notebook_seconds
+    km = JailedKernelManager(jail)
+    client = _Client(nb, km=km, timeout=int(limits.cell_seconds), allow_errors=True,
+                     interrupt_on_timeout=True, startup_timeout=60, kernel_name="python3",
+                     error_on_timeout={"ename": "CellTimeout", "evalue": "", "traceback": []},
+                     resources={"metadata": {"path": str(jail.submission / jail.notebook_dir)}},
+                     extra_arguments=["--HistoryManager.enabled=False"])
+    client.timeout_func = lambda cell: max(1, int(min(limits.cell_seconds, deadline - time.monotonic())))
+    watchdog = threading.Timer(limits.notebook_seconds + 30, km.kill_now)
+    watchdog.daemon = True
+    try:
+        with client.setup_kernel(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL):
+            watchdog.start()
+            config = {"submission": jail.root_in_jail, "seed": seed}
+            _run_hidden(client, SETUP_SOURCE + f"\n__grader_setup({config!r})\n")
+            _run_cells(client, nb, run, limits, deadline)
+            if requests and run.status != "kernel-died":
+                _run_hidden(client, _export_source(requests, str(jail.sockets / "exports"),
+                                                   f"{jail.runtime_in_jail}/codec.py"))
+    except DeadKernelError:
+        run.status = "kernel-died"
+        run.message = run.message or "the kernel died (out of memory, os._exit, a signal or the deadline)"
+    except RuntimeError as exc:  # the kernel did not start
+        run.status, run.message = "kernel-died", f"the kernel could not start: {exc}"
+    finally:
+        watchdog.cancel()
+    if requests:
+        run.values, run.export_errors = read_exports(jail.sockets / "exports", requests)
+    run.duration = time.monotonic() - start
+    return run
+
+
+def _run_cells(client: _Client, nb, run: Execution, limits: NotebookLimits, deadline: float) -> None:
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code" or not cell.source.strip():
+            continue
+        if time.monotonic() >= deadline:
+            run.status = "deadline"
+            run.message = (f"the notebook used its {limits.notebook_seconds:g} s; cells from {index + 1} "
+                           "on were not run")
+            return
+        started = time.monotonic()
+        try:
+            client.execute_cell(cell, index)
+        except DeadKernelError:
+            run.message = f"the kernel died in cell {index + 1} (out of memory, os._exit or a signal)"
+            raise
+        run.executed += 1
+        if any(o.get("ename") == "CellTimeout" for o in cell.get("outputs", ())) or \
+                time.monotonic() - started >= limits.cell_seconds:
+            run.timeouts.add(index)
+
+
+def read_exports(folder: Path, requests: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
+    """Decode the exported frames strictly (never unpickling); say why any name is missing."""
+    values, errors = {}, []
+    for name, expression in requests.items():
+        frame, error = folder / f"{name}.frame", folder / f"{name}.error"
+        try:
+            if frame.is_file() and frame.stat().st_size <= codec.MAX_FRAME:
+                with open(frame, "rb") as f:
+                    values[name] = codec.unpack(f.read)["value"]
+                continue
+            reason = error.read_text(errors="replace")[:500] if error.is_file() else "it was not produced"
+        except (codec.CodecError, EOFError, OSError, KeyError) as exc:
+            reason = f"it is not plain data: {exc}"
+        errors.append(f"{expression}: {reason}")
+    return values, errors
+
+
+def cell_errors(nb: nbformat.NotebookNode, timeouts: set[int]) -> tuple[CellError, ...]:
+    errors = []
+    for index, cell in enumerate(nb.cells):
+        for output in cell.get("outputs", ()) if cell.cell_type == "code" else ():
+            if output.get("output_type") == "error":
+                timeout = index in timeouts
+                errors.append(CellError(index + 1, str(output.get("ename", ""))[:200],
+                                        "" if timeout else str(output.get("evalue", ""))[:1000], timeout))
+                break
+    return tuple(errors)
+
+
+def safe_copy(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """A copy keeping only inert outputs (text and raster images): no HTML, JavaScript, SVG or
+    widget state from student code reaches a report."""
+    nb = copy.deepcopy(nb)
+    nb.metadata.pop("widgets", None)
+    for cell in nb.cells:
+        for output in cell.get("outputs", ()):
+            if "data" in output:
+                output["data"] = {k: v for k, v in output["data"].items() if k in SAFE_MIMETYPES}
+    return nb
+
+
+def save_executed(nb: nbformat.NotebookNode, folder: Path, name: str) -> tuple[str, ...]:
+    """``folder/<name>.ipynb`` and ``.html``; returns paths relative to ``folder.parent``."""
+    from nbconvert import HTMLExporter
+
+    folder.mkdir(parents=True, exist_ok=True)
+    clean = safe_copy(nb)
+    stem = Path(name).stem
+    nbformat.write(clean, str(folder / f"{stem}.ipynb"))
+    html, _ = HTMLExporter(sanitize_html=True, embed_images=True).from_notebook_node(clean)
+    html = html.replace("<head>", "<head>\n" + CSP, 1)
+    (folder / f"{stem}.html").write_text(html, encoding="utf-8")
+    return tuple(f"{folder.name}/{stem}.{ext}" for ext in ("ipynb", "html"))
+
+
+def summarize(notebook: str, nb, run: Execution, files: tuple[str, ...], requests: Mapping[str, str],
+              answers: tuple[Answer, ...]) -> NotebookRun:
+    errors = cell_errors(nb, run.timeouts)
+    status = run.status if run.status != "completed" or not errors else "errors"
+    return NotebookRun(
+        notebook=notebook, status=status, message=run.message,
+        cells=sum(c.cell_type == "code" for c in nb.cells), executed=run.executed, errors=errors,
+        duration=run.duration, files=files, answers=answers,
+        exported=tuple(n for n in requests if n in run.values), export_errors=tuple(run.export_errors))
+
+
+def run_notebook(path: Path, submission: Path, jail: KernelJail, limits: NotebookLimits,
+                 parameters: Mapping[str, Any], requests: Mapping[str, str],
+                 out: Path | None) -> tuple[NotebookRun, dict[str, Any], list[str]]:
+    """Read, run, save and summarise one notebook: (run, exported values, problems)."""
+    notebook = path.relative_to(submission).as_posix()
+    if not path.is_file():
+        return NotebookRun(notebook, "missing", "the submission has no such notebook"), {}, []
+    try:
+        original, problems = read_notebook(path)
+    except NotebookInvalid as exc:
+        return NotebookRun(notebook, "invalid", str(exc)), {}, []
+    nb = with_parameters(original, parameters)
+    run = execute(nb, jail, limits, requests)
+    files = save_executed(nb, out, notebook.replace("/", "__")) if out is not None else ()
+    return summarize(notebook, nb, run, files, requests, inline_answers(original)), run.values, problems
+
+
+def kernel_jail(level: str, submission: Path, notebook: str, limits: JailLimits,
+                dataset: Path | None, dataset_path: str) -> tuple[KernelJail, Path]:
+    """A :class:`KernelJail` with fresh runtime and socket folders (remove the returned tmp)."""
+    tmp = Path(tempfile.mkdtemp(prefix="grader-kernel-"))
+    runtime, sockets = tmp / "runtime", tmp / "sockets"
+    runtime.mkdir()
+    sockets.mkdir()
+    shutil.copy(Path(__file__).parent / "jail" / "codec.py", runtime / "codec.py")
+    jail = KernelJail(level=level, submission=submission, notebook_dir=str(Path(notebook).parent),
+                      runtime=runtime, sockets=sockets, limits=limits, dataset=dataset,
+                      dataset_path=dataset_path)
+    return jail, tmp
