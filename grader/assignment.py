@@ -33,6 +33,7 @@ class Limits:
     notebook_cell_seconds: float = 600.0
     notebook_seconds: float = 1800.0
     memory_mb: int = 2048
+    notebook_memory_mb: int = 6144
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,46 @@ class Calibration:
     seed: int = 0
 
 
+PREPROCESSING = ("rows", "channels_first", "standardized_rows")
+
+
+@dataclass(frozen=True)
+class Data:
+    """How the assignment's code receives CIFAR-10.
+
+    ``preprocess``: the notebook's preprocessing after the split (mean image subtracted, then
+    ``rows`` N x 3072, ``channels_first`` N x 3 x 32 x 32, or ``standardized_rows`` rows divided by
+    the training std); ``notebook_path``: where notebooks load ``cifar-10-batches-py`` from,
+    relative to the submission root (the grader puts its dataset there, read-only).
+    """
+
+    preprocess: str = "rows"
+    notebook_path: str = ""
+    full_split: Mapping[str, int] = field(default_factory=lambda: {"train": 49000, "val": 1000, "test": 1000})
+
+    def __post_init__(self) -> None:
+        if self.preprocess not in PREPROCESSING:
+            raise ValueError(f"preprocess must be one of {PREPROCESSING}, not {self.preprocess!r}")
+
+
+@dataclass(frozen=True)
+class NotebookSpec:
+    """What the grader sets in, and takes out of, an executed notebook.
+
+    ``results``: name -> expression evaluated in the kernel after the last cell, returned as
+    plain data (e.g. ``best_net_params = "best_net.params"``); ``split_names``: the notebook's
+    variables for the split sizes (``train``, ``val``, ``test``), set to the grading split;
+    ``parameters``: per dataset name, more variables to set (e.g. a training budget);
+    ``outputs``: glob patterns (relative to the notebook's folder) of files the notebook writes
+    that checks read, such as Kaggle CSVs.
+    """
+
+    results: Mapping[str, str] = field(default_factory=dict)
+    outputs: tuple[str, ...] = ()
+    split_names: Mapping[str, str] = field(default_factory=dict)
+    parameters: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class Assignment:
     name: str
@@ -69,6 +110,8 @@ class Assignment:
     limits: Limits
     thresholds: Mapping[str, Thresholds]
     calibration: Mapping[str, Calibration]
+    data: Data = Data()
+    notebook: NotebookSpec = NotebookSpec()
 
     def to_json(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
@@ -120,7 +163,7 @@ def load(name_or_path: str | Path) -> Assignment:
 
 
 def _from_toml(raw: dict[str, Any], root: Path, where: str) -> Assignment:
-    _only(raw, {"assignment", "limits", "thresholds", "calibration"}, where)
+    _only(raw, {"assignment", "limits", "thresholds", "calibration", "data", "notebook"}, where)
     head = raw.get("assignment")
     if not isinstance(head, dict):
         raise AssignmentError(f"{where}: missing [assignment] table")
@@ -145,6 +188,8 @@ def _from_toml(raw: dict[str, Any], root: Path, where: str) -> Assignment:
                     for k, v in raw.get("thresholds", {}).items()},
         calibration={k: _dataclass(Calibration, v, f"{where} [calibration.{k}]")
                      for k, v in raw.get("calibration", {}).items()},
+        data=_dataclass(Data, raw.get("data", {}), f"{where} [data]"),
+        notebook=_dataclass(NotebookSpec, raw.get("notebook", {}), f"{where} [notebook]"),
     )
 
 
@@ -170,5 +215,5 @@ def _dataclass(cls: type, table: Any, where: str) -> Any:
     _only(table, names, where)
     try:
         return cls(**table)
-    except TypeError as exc:
+    except (TypeError, ValueError) as exc:
         raise AssignmentError(f"{where}: {exc}") from None

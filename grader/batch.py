@@ -41,7 +41,7 @@ def grade_one(assignment: Assignment, source: Path, out: Path, options: GradeOpt
         except SubmissionError as exc:
             result = unreadable(source, assignment, exc)
         else:
-            result = grade_submission(assignment, submission, options, folder / "artifacts")
+            result = grade_submission(assignment, submission, options, folder)
     write_json(folder / RESULT_FILE, result.to_json())
     write_json(folder / "results.json", result.to_gradescope())
     try:

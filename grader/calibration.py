@@ -17,13 +17,6 @@ from .assignment import Assignment
 from .data.cifar10 import Split, load_cifar10, split
 from .reference import Reference
 
-PREPROCESS = {
-    "two_layer_net": "rows",
-    "fc_nets": "channels_first",
-    "cs498dl_nn": "standardized_rows",
-}
-
-
 def prepare(data: Split, style: str) -> Split:
     """Apply the assignment's preprocessing: mean-image subtraction, then its layout."""
     X_train, X_val, X_test = (a.astype(np.float64) for a in (data.X_train, data.X_val, data.X_test))
@@ -91,7 +84,7 @@ def reference_accuracy(assignment: Assignment, dataset_dir, split_sizes: Mapping
     """Train the reference with ``hyperparameters`` (its ``recipe`` key picks the loop); return test accuracy."""
     data = split(load_cifar10(dataset_dir), split_sizes["train"], split_sizes["val"],
                  split_sizes.get("test"))
-    prepared = prepare(data, PREPROCESS[assignment.name])
+    prepared = prepare(data, assignment.data.preprocess)
     np.random.seed(seed)
     predictions = RECIPES[hyperparameters["recipe"]](Reference(assignment), prepared,
                                                      hyperparameters)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import click
@@ -11,7 +12,8 @@ from . import __version__
 from . import assignment as assignments
 from .batch import BatchOptions, grade_all
 from .data import fetch as fetching
-from .errors import ScoreBelowThreshold
+from .data.grading import CHOICES, grading_data
+from .errors import ScoreBelowThreshold, UsageError
 from .grade import GradeOptions
 from . import report as reporting
 from .data.locate import default_data_dir, locate_cifar10
@@ -72,16 +74,31 @@ def data_locate(dataset: str, cli_dir: Path | None) -> None:
 @click.option("--public-only", is_flag=True, help="Run only the public checks.")
 @click.option("--fail-under", type=float, default=None,
               help="Exit with code 6 when a submission scores below this percentage.")
+@click.option("--dataset", type=click.Choice(CHOICES), default="auto", show_default=True,
+              envvar="GRADER_DATASET",
+              help="Data for notebooks and accuracy checks: auto = CIFAR-10 if found, else synthetic.")
+@click.option("--cifar10-dir", type=click.Path(path_type=Path), default=None,
+              help="Where CIFAR-10 is (else CIFAR10_DIR, [tool.grader] cifar10_dir, the user data dir).")
+@click.option("--no-notebooks", is_flag=True, help="Do not run the notebooks (their checks fail).")
+@click.option("--set", "overrides", multiple=True, metavar="NAME=VALUE", envvar="GRADER_NOTEBOOK_SET",
+              help="Set a notebook variable after its parameters cell, e.g. --set ITERATION_BUDGET=0.1 "
+                   "(VALUE is a Python literal; repeatable).")
 def grade(assignment: str, submissions: tuple[Path, ...], out: Path, isolation: str,
-          public_only: bool, fail_under: float | None) -> None:
+          public_only: bool, fail_under: float | None, dataset: str, cifar10_dir: Path | None,
+          no_notebooks: bool, overrides: tuple[str, ...]) -> None:
     """Grade SUBMISSIONS (folders, .zip files, notebooks, or class folders) for ASSIGNMENT.
 
     ASSIGNMENT is a built-in name (two_layer_net, fc_nets, cs498dl_nn) or an assignment folder.
     """
     spec = assignments.load(assignment)
-    grading = GradeOptions(isolation=isolation, public_only=public_only)
+    data = grading_data(dataset, cifar10_dir)
+    if data.note:
+        click.echo(f"warning: {data.note}", err=True)
+    grading = GradeOptions(isolation=isolation, public_only=public_only, data=data,
+                           notebooks=not no_notebooks, parameters=parse_overrides(overrides))
     with tqdm(desc="grading", unit="submission", disable=None, leave=False) as bar:
-        results = grade_all(spec, submissions, out, BatchOptions(grading, lambda _: bar.update()))
+        results = grade_all(spec, submissions, out, BatchOptions(grading, lambda _: bar.update(),
+                                                                 data.describe()))
     click.echo(summary_table(results))
     click.echo(f"\nResults: {out}/<submission>/results.json, report.html, junit.xml; "
                f"gradebook: {out / 'gradebook.csv'}")
@@ -90,6 +107,21 @@ def grade(assignment: str, submissions: tuple[Path, ...], out: Path, isolation: 
            and 100 * r.score < fail_under * max(r.max_score, 1e-9)]
     if low:
         raise ScoreBelowThreshold(f"below --fail-under {fail_under:g}%: {', '.join(low)}")
+
+
+def parse_overrides(items: tuple[str, ...]) -> tuple[tuple[str, object], ...]:
+    """``NAME=VALUE`` pairs with VALUE a Python literal (numbers, strings, lists...), never code."""
+    pairs = []
+    for item in items:
+        name, sep, text = item.partition("=")
+        if not sep or not name.strip().isidentifier():
+            raise UsageError(f"--set expects NAME=VALUE with NAME a Python identifier, got {item!r}")
+        try:
+            value = ast.literal_eval(text.strip())
+        except (ValueError, SyntaxError):
+            raise UsageError(f"--set {name}: {text!r} is not a Python literal (quote strings)") from None
+        pairs.append((name.strip(), value))
+    return tuple(pairs)
 
 
 @main.command("report")

@@ -9,6 +9,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,11 +18,15 @@ from .assignment import Assignment
 from .checks.plugin import GraderPlugin
 from .discover import Submission
 from .errors import GraderError
+from .checks.context import CifarView, NotebookView
+from .data.grading import GradingData, split_sizes
 from .jail.client import Worker, WorkerOptions
-from .jail.sandbox import JailLimits
+from .jail.sandbox import JailLimits, resolve_level
+from .notebook import NotebookLimits, NotebookOutcome, notebook_parameters, run_assignment_notebooks
 from .reference import Reference
 from .results import CheckResult, SubmissionResult
 
+TRAINING_SECONDS = 300  # CPU budget of one check's process: checks that train need minutes
 PRELOAD = {"matplotlib": "matplotlib.pyplot", "past": "past.builtins", "builtins": "builtins"}
 
 
@@ -33,10 +38,14 @@ class ChecksError(GraderError):
 
 @dataclass(frozen=True)
 class GradeOptions:
-    """How to grade: isolation level (None = best available) and which checks to run."""
+    """How to grade: isolation level (None = best available), which checks to run, the dataset,
+    whether to run the notebooks and the notebook variables to override (``(name, value)`` pairs)."""
 
     isolation: str | None = None
     public_only: bool = False
+    data: GradingData | None = None
+    notebooks: bool = True
+    parameters: tuple[tuple[str, Any], ...] = ()
 
 
 def preload_for(submission: Submission) -> tuple[str, ...]:
@@ -53,18 +62,20 @@ def worker_options(assignment: Assignment, submission: Submission,
     return WorkerOptions(
         isolation=isolation,
         limits=JailLimits(memory_mb=limits.memory_mb,
-                          cpu_seconds=int(max(limits.check_seconds, limits.call_seconds)) + 5),
+                          cpu_seconds=int(max(limits.check_seconds, limits.call_seconds, TRAINING_SECONDS)) + 5),
         call_seconds=limits.call_seconds,
         preload=preload_for(submission),
     )
 
 
 def run_checks(assignment: Assignment, worker: Worker, options: GradeOptions,
-               artifacts: Path | None = None) -> list[CheckResult]:
+               artifacts: Path | None = None, notebooks: NotebookOutcome | None = None) -> list[CheckResult]:
     """Run ``checks/`` of the assignment against the worker's submission; one result per check.
     Weight arrays the checks record are written to ``artifacts`` (skipped when None)."""
     plugin = GraderPlugin(worker, Reference(assignment), assignment.limits.check_seconds,
-                          assignment.packages, artifacts)
+                          assignment.packages, artifacts,
+                          NotebookView(notebooks, dict(assignment.notebook.results)) if notebooks else None,
+                          CifarView(options.data, assignment))
     checks = assignment.root / "checks"
     args = [str(checks), "-p", "no:cacheprovider", "--import-mode=importlib", "--strict-markers", "-q", "-c", os.devnull,
             "--rootdir", str(checks), "-W", "ignore::pytest.PytestAssertRewriteWarning"]
@@ -107,16 +118,36 @@ def common_problems(results: list[CheckResult]) -> list[str]:
     return sorted(import_failures)
 
 
+def run_notebooks(assignment: Assignment, submission: Submission, options: GradeOptions,
+                  out: Path | None) -> NotebookOutcome | None:
+    """Execute the assignment's notebooks in the jail (None when the run skips notebooks)."""
+    if not options.notebooks or not assignment.notebooks:
+        return None
+    data = options.data
+    sizes = split_sizes(assignment, data.name) if data is not None else None
+    parameters = notebook_parameters(assignment, data.name if data else None, sizes, dict(options.parameters))
+    limits = assignment.limits
+    jail_limits = JailLimits(memory_mb=limits.notebook_memory_mb, cpu_seconds=int(limits.notebook_seconds) + 60)
+    return run_assignment_notebooks(
+        assignment, submission.path, resolve_level(options.isolation), jail_limits,
+        NotebookLimits(limits.notebook_cell_seconds, limits.notebook_seconds, limits.notebook_memory_mb),
+        data.path if data else None, parameters, out / "executed" if out else None)
+
+
 def grade_submission(assignment: Assignment, submission: Submission,
-                     options: GradeOptions = GradeOptions(), artifacts: Path | None = None) -> SubmissionResult:
-    """Grade ``submission`` in a fresh jailed worker; never raises for anything the student did.
-    ``artifacts`` is the folder for recorded weight arrays (see :mod:`grader.checks.record`)."""
+                     options: GradeOptions = GradeOptions(), out: Path | None = None) -> SubmissionResult:
+    """Grade ``submission``: its notebooks in a jailed kernel, then the checks in a fresh jailed
+    worker; never raises for anything the student did. ``out`` (the submission's output folder)
+    receives executed notebooks and recorded weight arrays."""
     start = time.perf_counter()
+    notebooks = run_notebooks(assignment, submission, options, out)
     with Worker(submission.path, worker_options(assignment, submission, options.isolation)) as worker:
-        results = run_checks(assignment, worker, options, artifacts)
+        results = run_checks(assignment, worker, options, out / "artifacts" if out else None, notebooks)
         isolation = worker.isolation
     return SubmissionResult(
         submission=submission.id, assignment=assignment.name, checks=tuple(results),
         isolation=isolation, grader_version=__version__, content_hash=submission.content_hash,
         execution_time=time.perf_counter() - start,
-        problems=tuple(submission.problems) + tuple(common_problems(results)))
+        problems=tuple(submission.problems) + tuple(common_problems(results))
+        + (notebooks.problems if notebooks else ()),
+        notebooks=notebooks.runs if notebooks else ())

@@ -18,6 +18,7 @@ script-blocking Content-Security-Policy).
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import re
 import shutil
@@ -30,9 +31,11 @@ from pathlib import Path
 from typing import Any, Mapping
 
 import nbformat
+import numpy as np
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
+from .checks.record import Recorder
 from .jail import codec
 from .jail.kernel import JailedKernelManager, KernelJail
 from .jail.sandbox import JailLimits
@@ -329,3 +332,93 @@ def kernel_jail(level: str, submission: Path, notebook: str, limits: JailLimits,
                       runtime=runtime, sockets=sockets, limits=limits, dataset=dataset,
                       dataset_path=dataset_path)
     return jail, tmp
+
+
+MAX_OUTPUT_FILE = 8 << 20
+
+
+@dataclass(frozen=True)
+class NotebookOutcome:
+    """Everything checks may use from the submission's notebooks, as plain data."""
+
+    runs: tuple[NotebookRun, ...] = ()
+    values: Mapping[str, Any] = field(default_factory=dict)
+    files: Mapping[str, str] = field(default_factory=dict)
+    problems: tuple[str, ...] = ()
+
+
+def notebook_parameters(assignment, data_name: str | None, sizes: Mapping[str, int] | None,
+                        overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """Variables the grader sets after the parameters cell: the split sizes under the notebook's
+    names, the assignment's per-dataset parameters, then ``overrides`` (CLI / environment)."""
+    values: dict[str, Any] = {}
+    if sizes:
+        values.update({var: int(sizes[key]) for key, var in assignment.notebook.split_names.items()
+                       if key in sizes})
+    values.update(assignment.notebook.parameters.get(data_name or "", {}))
+    values.update(overrides)
+    return values
+
+
+def produced_files(folder: Path, patterns) -> dict[str, str]:
+    """Text of the files the notebook wrote that match ``patterns`` (size-limited, no symlinks)."""
+    found = {}
+    for pattern in patterns:
+        for path in sorted(folder.glob(pattern)):
+            if path.is_file() and not path.is_symlink() and path.stat().st_size <= MAX_OUTPUT_FILE:
+                found[path.relative_to(folder).as_posix()] = path.read_bytes().decode("utf-8", "replace")
+    return found
+
+
+def history_curves(values: Mapping[str, Any]) -> tuple:
+    """Curves of the training histories a notebook exported (dicts of per-step or per-epoch
+    sequences): losses in one plot, accuracies in another."""
+    recorder = Recorder("notebook", None)
+    for name, value in values.items():
+        if not isinstance(value, dict):
+            continue
+        sequences = {str(k): v for k, v in value.items()
+                     if isinstance(v, (list, tuple, np.ndarray)) and len(v) >= 2}
+        accuracy = {k: v for k, v in sequences.items() if "acc" in k}
+        loss = {k: v for k, v in sequences.items() if "acc" not in k}
+        if loss:
+            recorder.curves(f"Your notebook: {name} (loss)", loss, ylabel="loss")
+        if accuracy:
+            recorder.curves(f"Your notebook: {name} (accuracy)", accuracy, xlabel="epoch", ylabel="accuracy")
+    return tuple(recorder.artifacts)
+
+
+def locate(submission: Path, expected: str) -> tuple[Path, list[str]]:
+    """The expected notebook, or the only notebook of the submission under another name."""
+    path = submission / expected
+    if path.is_file():
+        return path, []
+    others = [p for p in submission.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts]
+    if len(others) == 1:
+        return others[0], [f"expected {expected}; graded {others[0].relative_to(submission)} instead"]
+    return path, []
+
+
+def run_assignment_notebooks(assignment, submission: Path, level: str, jail_limits: JailLimits,
+                             limits: NotebookLimits, dataset: Path | None, parameters: Mapping[str, Any],
+                             out: Path | None) -> NotebookOutcome:
+    """Run each of the assignment's notebooks on a scratch copy of ``submission`` (checks grade
+    the files as submitted, not as the notebook left them)."""
+    runs, values, files, problems = [], {}, {}, []
+    for expected in assignment.notebooks:
+        with tempfile.TemporaryDirectory(prefix="grader-nb-") as scratch:
+            copy_root = Path(scratch) / "submission"
+            shutil.copytree(submission, copy_root, symlinks=True)
+            path, notes = locate(copy_root, expected)
+            jail, tmp = kernel_jail(level, copy_root, path.relative_to(copy_root).as_posix(), jail_limits,
+                                    dataset, assignment.data.notebook_path)
+            try:
+                run, exported, read_problems = run_notebook(path, copy_root, jail, limits, parameters,
+                                                            assignment.notebook.results, out)
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
+            files.update(produced_files(path.parent, assignment.notebook.outputs))
+        runs.append(dataclasses.replace(run, artifacts=history_curves(exported)))
+        values.update(exported)
+        problems += notes + read_problems
+    return NotebookOutcome(tuple(runs), values, files, tuple(problems))

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import pytest
 
-from .helpers import (as_array, as_dict, as_scalar, assert_close, assert_dict_close,
+from .helpers import (PartialCredit, as_array, as_dict, as_scalar, assert_close, assert_dict_close,
                       assert_gradient, assert_gradient_sparse, assert_rel_error, assert_scalar_close, describe,
-                      numeric_gradient_errors, plain)
+                      grade_accuracy, numeric_gradient_errors, plain)
 
 
 def points(n: float):
@@ -33,6 +33,11 @@ def timeout(seconds: float):
     return pytest.mark.timeout(seconds)
 
 
-__all__ = ["points", "hidden", "title", "timeout", "as_array", "as_dict", "as_scalar",
+def call_timeout(seconds: float):
+    """Each call into student code in this check may take ``seconds`` (for training runs)."""
+    return pytest.mark.call_timeout(seconds)
+
+
+__all__ = ["points", "hidden", "title", "timeout", "call_timeout", "PartialCredit", "grade_accuracy", "as_array", "as_dict", "as_scalar",
            "assert_close", "assert_dict_close", "assert_gradient", "assert_gradient_sparse", "assert_rel_error",
            "assert_scalar_close", "describe", "numeric_gradient_errors", "plain"]

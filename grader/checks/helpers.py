@@ -64,6 +64,29 @@ def _where(index: tuple[int, ...]) -> str:
     return f"[{', '.join(map(str, index))}]" if index else "(scalar)"
 
 
+class PartialCredit(AssertionError):
+    """Ends a check with ``fraction`` of its points and ``message`` (e.g. an accuracy band)."""
+
+    def __init__(self, fraction: float, message: str) -> None:
+        super().__init__(message)
+        self.fraction = float(min(max(fraction, 0.0), 1.0))
+
+
+def grade_accuracy(accuracies: Mapping[str, float], thresholds: Any, dataset: str) -> None:
+    """Pass when every accuracy reaches its threshold (``val_accuracy`` / ``test_accuracy``);
+    otherwise the best partial band every accuracy reaches, or no credit."""
+    wanted = {"validation": thresholds.val_accuracy, "test": thresholds.test_accuracy}
+    short = {k: (v, wanted[k]) for k, v in accuracies.items() if wanted.get(k) is not None and v < wanted[k]}
+    if not short:
+        return
+    text = "; ".join(f"{k} accuracy {v:.3f} is below {t:.3g}" for k, (v, t) in short.items())
+    bands = sorted(((float(level), credit) for level, credit in thresholds.partial.items()), reverse=True)
+    worst = min(accuracies[k] for k in short)
+    credit = next((c for level, c in bands if worst >= level), 0.0)
+    message = f"{text} (thresholds for {dataset})" + (f"; {credit:.0%} credit for reaching {worst:.3f}" if credit else "")
+    raise PartialCredit(credit, message)
+
+
 class Mismatch(AssertionError):
     """A failed comparison that also carries its facts as plain data (``details``) for the report."""
 

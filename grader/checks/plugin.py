@@ -7,6 +7,8 @@ so a misspelling fails collection under ``--strict-markers``):
     @pytest.mark.hidden           inputs, expected values and messages never reach students
     @pytest.mark.title("...")     readable name (default: the docstring's first line)
     @pytest.mark.timeout(s)       time budget of the whole check (default: the assignment's)
+    @pytest.mark.call_timeout(s)  time limit of each call into student code (default: the
+                                  assignment's ``call_seconds``), for checks that train
 
 Fixtures: ``student`` (the submission, through the jailed worker; a fresh process per check),
 ``reference`` (the reference solution, imported in the grader) and ``record`` (plain data for the
@@ -30,7 +32,8 @@ from ..hints import hint_for
 from ..jail.client import RemoteObject, Session, Worker
 from ..reference import Reference
 from ..results import CheckResult
-from .helpers import Mismatch
+from .context import CifarView, NotebookView
+from .helpers import Mismatch, PartialCredit
 from .record import Recorder
 
 MARKERS = {
@@ -38,6 +41,7 @@ MARKERS = {
     "hidden: students see only the check's name and score",
     "title(text): the check's readable name",
     "timeout(seconds): time budget for the whole check",
+    "call_timeout(seconds): time limit of each call into student code in this check",
 }
 META_KEY = pytest.StashKey["CheckMeta"]()
 RECORD_KEY = pytest.StashKey[Recorder]()
@@ -51,6 +55,7 @@ class CheckMeta:
     hidden: bool
     title: str
     timeout: float
+    call_timeout: float | None = None
 
 
 def _marker_arg(item: pytest.Item, name: str, default: Any) -> Any:
@@ -70,9 +75,12 @@ def check_meta(item: pytest.Item, default_timeout: float) -> CheckMeta:
         raise pytest.UsageError(f"{item.nodeid}: invalid points {points!r} from marker")
     if not isinstance(timeout, (int, float)) or timeout <= 0:
         raise pytest.UsageError(f"{item.nodeid}: invalid timeout {timeout!r} from marker")
+    call_timeout = _marker_arg(item, "call_timeout", None)
+    if call_timeout is not None and (not isinstance(call_timeout, (int, float)) or call_timeout <= 0):
+        raise pytest.UsageError(f"{item.nodeid}: invalid call_timeout {call_timeout!r} from marker")
     return CheckMeta(points=float(points), hidden=item.get_closest_marker("hidden") is not None,
                      title=_marker_arg(item, "title", doc[0] if doc else item.name),
-                     timeout=float(timeout))
+                     timeout=float(timeout), call_timeout=call_timeout)
 
 
 class StudentView:
@@ -117,9 +125,12 @@ class GraderPlugin:
     """Registered with ``pytest.main(plugins=[...])``; collects one :class:`CheckResult` per check."""
 
     def __init__(self, worker: Worker, reference: Reference, default_timeout: float,
-                 packages: tuple[str, ...] = (), artifacts: Path | None = None) -> None:
+                 packages: tuple[str, ...] = (), artifacts: Path | None = None,
+                 notebook: NotebookView | None = None, cifar: CifarView | None = None) -> None:
         self._worker = worker
         self._artifacts = artifacts
+        self._notebook = notebook
+        self._cifar = cifar
         self._reference = reference
         self._default_timeout = default_timeout
         self._packages = packages
@@ -137,7 +148,7 @@ class GraderPlugin:
     @pytest.fixture
     def student(self, request: pytest.FixtureRequest) -> Iterator[StudentView]:
         meta = request.node.stash[META_KEY]
-        session = self._worker.session(meta.timeout)
+        session = self._worker.session(meta.timeout, meta.call_timeout)
         try:
             yield StudentView(session, self._worker)
         finally:
@@ -146,6 +157,18 @@ class GraderPlugin:
     @pytest.fixture
     def reference(self) -> ReferenceView:
         return ReferenceView(self._reference)
+
+    @pytest.fixture
+    def notebook(self) -> NotebookView:
+        if self._notebook is None:
+            raise AssertionError("notebooks were not run for this grading run")
+        return self._notebook
+
+    @pytest.fixture
+    def cifar(self) -> CifarView:
+        if self._cifar is None:
+            raise AssertionError("no dataset was given to this grading run")
+        return self._cifar
 
     @pytest.fixture
     def record(self, request: pytest.FixtureRequest) -> Recorder:
@@ -166,14 +189,19 @@ class GraderPlugin:
     def _result(self, item: pytest.Item, call: pytest.CallInfo) -> CheckResult:
         meta = item.stash[META_KEY]
         outcome, message, hint = classify(call.excinfo, self._packages)
+        partial = _fraction(call.excinfo)
         return CheckResult(
             id=item.nodeid, title=meta.title, max_points=meta.points,
-            points=meta.points if outcome == "passed" else 0.0,
+            points=meta.points if outcome == "passed" else round(meta.points * partial, 6),
             outcome=outcome, message=message, hint=hint, hidden=meta.hidden,
             duration=time.perf_counter() - self._started.get(item.nodeid, time.perf_counter()),
             output=self._worker.output()[-2000:],
             details=_details(call.excinfo),
             artifacts=tuple(item.stash[RECORD_KEY].artifacts) if RECORD_KEY in item.stash else ())
+
+
+def _fraction(excinfo: pytest.ExceptionInfo | None) -> float:
+    return excinfo.value.fraction if excinfo is not None and isinstance(excinfo.value, PartialCredit) else 0.0
 
 
 def _details(excinfo: pytest.ExceptionInfo | None) -> dict[str, Any]:

@@ -5,7 +5,8 @@
 generates once into its cache, so grading works on a machine without the dataset; the dataset's
 name is recorded in every run and shown on the dashboard. Names decide the thresholds and splits:
 
-``cifar10``         the full dataset (60,000 images): the seeds' split 49,000 / 1,000 / 1,000
+``cifar10``         the full dataset (60,000 images): the seeds' split (49,000 / 1,000 / 1,000 unless
+                    the assignment's ``[data] full_split`` says otherwise)
 ``cifar10-subset``  any other CIFAR-10 folder (e.g. the 6,187-image subset): the assignment's
                     ``[calibration.cifar10-subset]`` split
 ``synthetic``       written by :func:`write_synthetic_cifar10` (it leaves a marker file)
@@ -27,8 +28,7 @@ from .locate import locate_cifar10
 from .synthetic import SYNTHETIC_MARKER, write_synthetic_cifar10
 
 CHOICES = ("auto", "cifar10", "synthetic")
-FULL_SPLIT = {"train": 49000, "val": 1000, "test": 1000}
-SYNTHETIC_SIZE = {"per_batch": 600, "test": 500}
+SYNTHETIC_SIZE = {"per_batch": 600, "test": 500, "noise": 10.0}
 SYNTHETIC_SPLIT = {"train": 2500, "val": 500, "test": 500}
 FULL_SIZE = 60000
 
@@ -47,7 +47,7 @@ class GradingData:
 
 def synthetic_dir() -> Path:
     """The grader's own synthetic set, generated on first use (atomically) into the cache."""
-    target = default_cache_dir() / "synthetic-cifar10-v1"
+    target = default_cache_dir() / "synthetic-cifar10-v2"
     if not (target / "cifar-10-batches-py" / SYNTHETIC_MARKER).is_file():
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=".synthetic-"))
@@ -82,14 +82,15 @@ def grading_data(choice: str = "auto", cli_dir: str | Path | None = None) -> Gra
     return GradingData("synthetic", synthetic_dir(), note)
 
 
-def split_sizes(calibrated: dict, name: str) -> dict[str, int]:
-    """``{"train", "val", "test"}`` sizes for dataset ``name`` given an assignment's calibrations."""
+def split_sizes(assignment, name: str) -> dict[str, int]:
+    """``{"train", "val", "test"}`` sizes of dataset ``name`` for ``assignment``: its full-data
+    split, the grader's synthetic split, or the split of its calibration on that dataset."""
     if name == "cifar10":
-        return dict(FULL_SPLIT)
+        return dict(assignment.data.full_split)
     if name == "synthetic":
         return dict(SYNTHETIC_SPLIT)
-    if name in calibrated:
-        return {k: int(v) for k, v in calibrated[name].split.items()}
+    if name in assignment.calibration:
+        return {k: int(v) for k, v in assignment.calibration[name].split.items()}
     raise DatasetFormatError(f"the assignment declares no split for dataset '{name}' "
                              f"(add [calibration.{name}] with a split)")
 

@@ -189,13 +189,14 @@ class Worker:
         raise WorkerDied(f"{describe_exit(code, self.options.limits)} in {what}", what)
 
     # -- sessions ------------------------------------------------------------------------
-    def session(self, seconds: float) -> "Session":
-        """Fork a fresh child for one check with a budget of ``seconds`` for all its calls."""
+    def session(self, seconds: float, call_seconds: float | None = None) -> "Session":
+        """Fork a fresh child for one check with a budget of ``seconds`` for all its calls, each
+        limited to ``call_seconds`` (default: the worker's)."""
         if not self.alive:
             self._kill()
             self._start()
         self._send({"op": "fork"}, "starting the check")
-        return Session(self, time.monotonic() + seconds)
+        return Session(self, time.monotonic() + seconds, call_seconds or self.options.call_seconds)
 
 
 def describe_exit(code: int | None, limits: JailLimits) -> str:
@@ -238,9 +239,10 @@ def _killed(number: int, limits: JailLimits) -> str:
 class Session:
     """One check's view of the student: a forked child with a time budget."""
 
-    def __init__(self, worker: Worker, deadline: float) -> None:
+    def __init__(self, worker: Worker, deadline: float, call_seconds: float) -> None:
         self.worker = worker
         self.deadline = deadline
+        self.call_seconds = call_seconds
         self.open = True
 
     def __enter__(self) -> "Session":
@@ -258,7 +260,7 @@ class Session:
             w._kill()
             self.open = False
             raise WorkerTimeout("the check's time budget was used up", what)
-        seconds = min(w.options.call_seconds, remaining)
+        seconds = min(self.call_seconds, remaining)
         try:
             w._send(message, what)
             reply = w._receive(seconds, what)

@@ -52,6 +52,8 @@ def weight_grid(weights: np.ndarray, image_shape: Sequence[int], padding: int = 
     """Tile the columns of ``weights`` (one image per hidden unit) into one RGB image in [0, 1],
     each tile scaled to its own range, as cs231n's ``visualize_grid`` does."""
     tiles = weights.T.reshape((weights.shape[1],) + tuple(image_shape))
+    if tiles.ndim == 4 and tiles.shape[1] in (1, 3) and tiles.shape[3] not in (1, 3):
+        tiles = tiles.transpose(0, 2, 3, 1)  # channels first (cs231n fc nets) -> last
     if tiles.ndim == 3:
         tiles = np.repeat(tiles[..., None], 3, axis=-1)
     count, height, width = tiles.shape[:3]

@@ -1,0 +1,96 @@
+"""What checks may use besides the student's live code: the submission's executed notebooks
+(``notebook`` fixture) and the grading dataset (``cifar`` fixture), both as plain data."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from ..assignment import Assignment, Calibration, Thresholds
+from ..calibration import prepare
+from ..data.cifar10 import Split
+from ..data.grading import GradingData, load_split, split_sizes
+from ..notebook import NotebookOutcome
+
+
+class NotebookMissing(AssertionError):
+    """A check needed something from the notebook that it did not produce."""
+
+
+class NotebookView:
+    def __init__(self, outcome: NotebookOutcome | None, requests: dict[str, str]) -> None:
+        self.outcome = outcome or NotebookOutcome()
+        self.requests = requests
+
+    @property
+    def runs(self):
+        return self.outcome.runs
+
+    def _why_not(self) -> str:
+        if not self.outcome.runs:
+            return "no notebook was run for this submission"
+        return "; ".join(run.summary().replace("\n", ",") for run in self.outcome.runs)
+
+    def value(self, name: str) -> Any:
+        """An exported result (plain data), or a failure saying why the notebook has none."""
+        if name in self.outcome.values:
+            return self.outcome.values[name]
+        expression = self.requests.get(name, name)
+        detail = next((e for run in self.outcome.runs for e in run.export_errors
+                       if e.startswith(f"{expression}:")), "")
+        raise NotebookMissing(f"your notebook did not leave '{name}' to grade"
+                              + (f" ({detail})" if detail else "") + f". Notebook: {self._why_not()}")
+
+    def files(self, pattern: str = "") -> dict[str, str]:
+        return {k: v for k, v in self.outcome.files.items() if pattern in k}
+
+
+_MEMO: dict[Any, Any] = {}
+
+
+def memo(key: Any, compute):
+    """``compute()`` once per grader process for ``key``: reference training runs on the grading
+    data are the same for every submission of a class."""
+    if key not in _MEMO:
+        _MEMO[key] = compute()
+    return _MEMO[key]
+
+
+class CifarView:
+    """The grading dataset, split and preprocessed as the assignment's notebook does it."""
+
+    def __init__(self, data: GradingData | None, assignment: Assignment) -> None:
+        self.data = data
+        self.assignment = assignment
+
+    def _require(self) -> GradingData:
+        if self.data is None:
+            raise AssertionError("no dataset was given to this grading run")
+        return self.data
+
+    @property
+    def name(self) -> str:
+        return self._require().name
+
+    @functools.cached_property
+    def sizes(self) -> dict[str, int]:
+        return split_sizes(self.assignment, self.name)
+
+    def raw(self) -> Split:
+        s = self.sizes
+        return load_split(self._require().path, s["train"], s["val"], s["test"])
+
+    @functools.cached_property
+    def split(self) -> Split:
+        return prepare(self.raw(), self.assignment.data.preprocess)
+
+    @property
+    def thresholds(self) -> Thresholds:
+        if self.name not in self.assignment.thresholds:
+            raise AssertionError(f"the assignment declares no accuracy thresholds for dataset '{self.name}'")
+        return self.assignment.thresholds[self.name]
+
+    @property
+    def calibration(self) -> Calibration | None:
+        calibrations = self.assignment.calibration
+        return calibrations.get(self.name) or next(iter(calibrations.values()), None)
