@@ -34,6 +34,10 @@ class Limits:
     notebook_seconds: float = 1800.0
     memory_mb: int = 2048
     notebook_memory_mb: int = 6144
+    # Notebook limits are notebook_factor x the reference notebook's time (see grader.limits),
+    # never below notebook_floor_seconds nor above the two limits above.
+    notebook_factor: float = 5.0
+    notebook_floor_seconds: float = 60.0
 
 
 @dataclass(frozen=True)

@@ -72,6 +72,8 @@ def data_locate(dataset: str, cli_dir: Path | None) -> None:
               default="auto", show_default=True, envvar="GRADER_ISOLATION",
               help="How to jail student code (auto: the strongest available).")
 @click.option("--public-only", is_flag=True, help="Run only the public checks.")
+@click.option("-k", "--select", default="", metavar="EXPR",
+              help="Run only the checks whose names match this pytest -k expression.")
 @click.option("--fail-under", type=float, default=None,
               help="Exit with code 6 when a submission scores below this percentage.")
 @click.option("--dataset", type=click.Choice(CHOICES), default="auto", show_default=True,
@@ -84,7 +86,7 @@ def data_locate(dataset: str, cli_dir: Path | None) -> None:
               help="Set a notebook variable after its parameters cell, e.g. --set ITERATION_BUDGET=0.1 "
                    "(VALUE is a Python literal; repeatable).")
 def grade(assignment: str, submissions: tuple[Path, ...], out: Path, isolation: str,
-          public_only: bool, fail_under: float | None, dataset: str, cifar10_dir: Path | None,
+          public_only: bool, select: str, fail_under: float | None, dataset: str, cifar10_dir: Path | None,
           no_notebooks: bool, overrides: tuple[str, ...]) -> None:
     """Grade SUBMISSIONS (folders, .zip files, notebooks, or class folders) for ASSIGNMENT.
 
@@ -94,7 +96,7 @@ def grade(assignment: str, submissions: tuple[Path, ...], out: Path, isolation: 
     data = grading_data(dataset, cifar10_dir)
     if data.note:
         click.echo(f"warning: {data.note}", err=True)
-    grading = GradeOptions(isolation=isolation, public_only=public_only, data=data,
+    grading = GradeOptions(isolation=isolation, public_only=public_only, select=select, data=data,
                            notebooks=not no_notebooks, parameters=parse_overrides(overrides))
     with tqdm(desc="grading", unit="submission", disable=None, leave=False) as bar:
         results = grade_all(spec, submissions, out, BatchOptions(grading, lambda _: bar.update(),

@@ -22,6 +22,7 @@ from .checks.context import CifarView, NotebookView
 from .data.grading import GradingData, split_sizes
 from .jail.client import Worker, WorkerOptions
 from .jail.sandbox import JailLimits, resolve_level
+from .limits import derived, reference_seconds
 from .notebook import NotebookLimits, NotebookOutcome, notebook_parameters, run_assignment_notebooks
 from .reference import Reference
 from .results import CheckResult, SubmissionResult
@@ -39,13 +40,15 @@ class ChecksError(GraderError):
 @dataclass(frozen=True)
 class GradeOptions:
     """How to grade: isolation level (None = best available), which checks to run, the dataset,
-    whether to run the notebooks and the notebook variables to override (``(name, value)`` pairs)."""
+    whether to run the notebooks, the notebook variables to override (``(name, value)`` pairs) and
+    a pytest ``-k`` expression selecting checks (``select``)."""
 
     isolation: str | None = None
     public_only: bool = False
     data: GradingData | None = None
     notebooks: bool = True
     parameters: tuple[tuple[str, Any], ...] = ()
+    select: str = ""
 
 
 def preload_for(submission: Submission) -> tuple[str, ...]:
@@ -81,6 +84,8 @@ def run_checks(assignment: Assignment, worker: Worker, options: GradeOptions,
             "--rootdir", str(checks), "-W", "ignore::pytest.PytestAssertRewriteWarning"]
     if options.public_only:
         args += ["-m", "not hidden"]
+    if options.select:
+        args += ["-k", options.select]
     out = io.StringIO()
     with contextlib.redirect_stdout(out), _importable(checks):
         code = pytest.main(args, plugins=[plugin])
@@ -120,18 +125,34 @@ def common_problems(results: list[CheckResult]) -> list[str]:
 
 def run_notebooks(assignment: Assignment, submission: Submission, options: GradeOptions,
                   out: Path | None) -> NotebookOutcome | None:
-    """Execute the assignment's notebooks in the jail (None when the run skips notebooks)."""
+    """Execute the assignment's notebooks in the jail (None when the run skips notebooks), with
+    limits derived from the reference notebook's time (:mod:`grader.limits`)."""
     if not options.notebooks or not assignment.notebooks:
         return None
     data = options.data
     sizes = split_sizes(assignment, data.name) if data is not None else None
     parameters = notebook_parameters(assignment, data.name if data else None, sizes, dict(options.parameters))
+    dataset = data.path if data else None
     limits = assignment.limits
     jail_limits = JailLimits(memory_mb=limits.notebook_memory_mb, cpu_seconds=int(limits.notebook_seconds) + 60)
-    return run_assignment_notebooks(
-        assignment, submission.path, resolve_level(options.isolation), jail_limits,
-        NotebookLimits(limits.notebook_cell_seconds, limits.notebook_seconds, limits.notebook_memory_mb),
-        data.path if data else None, parameters, out / "executed" if out else None)
+    level = resolve_level(options.isolation)
+
+    def run(folder: Path, notebook_limits: NotebookLimits, executed: Path | None) -> NotebookOutcome:
+        return run_assignment_notebooks(assignment, folder, level, jail_limits, notebook_limits,
+                                        dataset, parameters, executed)
+
+    declared = NotebookLimits(limits.notebook_cell_seconds, limits.notebook_seconds, limits.notebook_memory_mb)
+
+    def measure(folder: Path) -> float | None:
+        outcome = run(folder, declared, None)
+        ok = outcome.runs and all(r.status == "completed" for r in outcome.runs)
+        return sum(r.duration for r in outcome.runs) if ok else None
+
+    seconds = reference_seconds(assignment, dataset, parameters, measure)
+    deadline = derived(limits.notebook_seconds, seconds, limits.notebook_factor, limits.notebook_floor_seconds)
+    cell = min(limits.notebook_cell_seconds, deadline)
+    return run(submission.path, NotebookLimits(cell, deadline, limits.notebook_memory_mb),
+               out / "executed" if out else None)
 
 
 def grade_submission(assignment: Assignment, submission: Submission,

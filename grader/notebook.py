@@ -20,6 +20,8 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+import logging
+import math
 import re
 import shutil
 import subprocess
@@ -48,6 +50,10 @@ SAFE_MIMETYPES = ("text/plain", "image/png", "image/jpeg")
 CSP = ("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
        "img-src data:; style-src 'unsafe-inline'; font-src data:\">")
 ANSWER = re.compile(r"your\s+(answer|explanation)\s*:?", re.IGNORECASE)
+# nbclient and jupyter_client log interrupts and teardown at ERROR/WARNING; the grader reports
+# those facts itself (cell errors, timeouts), so their loggers stay quiet.
+QUIET = logging.getLogger("grader.notebook.kernel")
+QUIET.setLevel(logging.CRITICAL)
 SETUP_SOURCE = (Path(__file__).parent / "jail" / "_kernel_setup.py").read_text(encoding="utf-8")
 
 
@@ -185,13 +191,13 @@ def execute(nb: nbformat.NotebookNode, jail: KernelJail, limits: NotebookLimits,
     run = Execution(nb)
     start = time.monotonic()
     deadline = start + limits.notebook_seconds
-    km = JailedKernelManager(jail)
-    client = _Client(nb, km=km, timeout=int(limits.cell_seconds), allow_errors=True,
+    km = JailedKernelManager(jail, log=QUIET)
+    client = _Client(nb, km=km, log=QUIET, timeout=int(limits.cell_seconds), allow_errors=True,
                      interrupt_on_timeout=True, startup_timeout=60, kernel_name="python3",
                      error_on_timeout={"ename": "CellTimeout", "evalue": "", "traceback": []},
                      resources={"metadata": {"path": str(jail.submission / jail.notebook_dir)}},
                      extra_arguments=["--HistoryManager.enabled=False"])
-    client.timeout_func = lambda cell: max(1, int(min(limits.cell_seconds, deadline - time.monotonic())))
+    client.timeout_func = lambda cell: max(1, math.ceil(min(limits.cell_seconds, deadline - time.monotonic())))
     watchdog = threading.Timer(limits.notebook_seconds + 30, km.kill_now)
     watchdog.daemon = True
     try:
@@ -220,7 +226,8 @@ def _run_cells(client: _Client, nb, run: Execution, limits: NotebookLimits, dead
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "code" or not cell.source.strip():
             continue
-        if time.monotonic() >= deadline:
+        allowed = min(limits.cell_seconds, deadline - time.monotonic())
+        if allowed <= 0:
             run.status = "deadline"
             run.message = (f"the notebook used its {limits.notebook_seconds:g} s; cells from {index + 1} "
                            "on were not run")
@@ -233,8 +240,13 @@ def _run_cells(client: _Client, nb, run: Execution, limits: NotebookLimits, dead
             raise
         run.executed += 1
         if any(o.get("ename") == "CellTimeout" for o in cell.get("outputs", ())) or \
-                time.monotonic() - started >= limits.cell_seconds:
+                time.monotonic() - started >= allowed:
             run.timeouts.add(index)
+            if allowed < limits.cell_seconds:  # stopped by the notebook's deadline, not the cell limit
+                run.status = "deadline"
+                run.message = (f"the notebook used its {limits.notebook_seconds:g} s in cell {index + 1}; "
+                               f"later cells were not run")
+                return
 
 
 def read_exports(folder: Path, requests: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:

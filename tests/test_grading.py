@@ -21,9 +21,12 @@ from grader.results import SubmissionResult, without_timing
 
 NAMES = ["two_layer_net", "fc_nets", "cs498dl_nn"]
 MISTAKES = [(name, m) for name in NAMES for m in load_mistakes(assignments.load(name))]
+# The checks of the submitted modules; notebooks and CIFAR-10 have their own tests (test_notebooks.py).
+MODULES = GradeOptions(notebooks=False, select="not test_notebook")
+MODULE_ARGS = ["--no-notebooks", "-k", "not test_notebook"]
 
 
-def grade_folder(name, folder, tmp_path, options=GradeOptions()):
+def grade_folder(name, folder, tmp_path, options=MODULES):
     a = assignments.load(name)
     return grade_submission(a, prepare(folder, a, tmp_path / "work"), options)
 
@@ -101,8 +104,8 @@ def test_results_are_deterministic_and_gradescope_shaped(tmp_path):
     a = assignments.load("two_layer_net")
     mistake = {m.id: m for m in load_mistakes(a)}["relu_mask_inverted"]
     folder = make_mistaken_submission(a, mistake, tmp_path / "student")
-    first = grade_one(a, folder, tmp_path / "out1", GradeOptions())
-    second = grade_one(a, folder, tmp_path / "out2", GradeOptions())
+    first = grade_one(a, folder, tmp_path / "out1", MODULES)
+    second = grade_one(a, folder, tmp_path / "out2", MODULES)
     docs = [json.loads((tmp_path / d / "student" / "results.json").read_text()) for d in ("out1", "out2")]
     assert without_timing(docs[0]) == without_timing(docs[1])
     gs = docs[0]
@@ -120,7 +123,7 @@ def test_results_are_deterministic_and_gradescope_shaped(tmp_path):
 def test_hidden_checks_show_no_details_to_students(tmp_path):
     a = assignments.load("two_layer_net")
     mistake = {m.id: m for m in load_mistakes(a)}["reg_half_convention"]
-    result = grade_one(a, make_mistaken_submission(a, mistake, tmp_path / "s"), tmp_path / "out", GradeOptions())
+    result = grade_one(a, make_mistaken_submission(a, mistake, tmp_path / "s"), tmp_path / "out", MODULES)
     hidden_failed = [c for c in result.checks if c.hidden and not c.passed]
     assert hidden_failed and all(c.message for c in hidden_failed)
     doc = json.loads((tmp_path / "out" / "s" / "results.json").read_text())
@@ -132,7 +135,7 @@ def test_hidden_checks_show_no_details_to_students(tmp_path):
 def test_public_only_runs_no_hidden_check(tmp_path):
     a = assignments.load("cs498dl_nn")
     result = grade_folder("cs498dl_nn", student_files(a, tmp_path / "s"), tmp_path,
-                          GradeOptions(public_only=True))
+                          GradeOptions(public_only=True, notebooks=False, select="not test_notebook"))
     assert result.checks and not any(c.hidden for c in result.checks)
 
 
@@ -159,12 +162,13 @@ def test_cli_grades_a_class_and_reports(tmp_path):
     release_files(a, klass / "stub")
     (klass / "broken.zip").write_bytes(b"not a zip")
     result = CliRunner().invoke(main, ["grade", "cs498dl_nn", str(klass), "-o", str(tmp_path / "out"),
-                                       "--fail-under", "50"])
+                                       "--fail-under", "50", *MODULE_ARGS])
     assert result.exit_code == 6, result.output
     assert "good" in result.output and "14/14" in result.output and "below --fail-under 50%: broken, stub" in result.output
     broken = json.loads((tmp_path / "out" / "broken" / "results.json").read_text())
     assert broken["score"] == 0 and "not a readable zip file" in broken["output"]
-    ok = CliRunner().invoke(main, ["grade", "cs498dl_nn", str(klass / "good"), "-o", str(tmp_path / "o2")])
+    ok = CliRunner().invoke(main, ["grade", "cs498dl_nn", str(klass / "good"), "-o", str(tmp_path / "o2"),
+                                   *MODULE_ARGS])
     assert ok.exit_code == 0
 
 

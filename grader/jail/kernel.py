@@ -15,7 +15,7 @@ import signal
 from dataclasses import dataclass
 from pathlib import Path
 
-from jupyter_client import KernelManager
+from jupyter_client import AsyncKernelManager
 
 from .sandbox import JailLimits, _bwrap_prefix, _unshare_prefix, limits_prefix, scrubbed_env
 
@@ -75,8 +75,8 @@ def _link_dataset(jail: KernelJail) -> None:
         target.symlink_to(jail.dataset, target_is_directory=True)
 
 
-class JailedKernelManager(KernelManager):
-    """A KernelManager whose kernel command runs in a :class:`KernelJail`."""
+class JailedKernelManager(AsyncKernelManager):
+    """An (async, as nbclient expects) KernelManager whose kernel command runs in a :class:`KernelJail`."""
 
     def __init__(self, jail: KernelJail, **kwargs) -> None:
         super().__init__(kernel_name="python3", transport="ipc", ip=str(jail.sockets / "kernel"),

@@ -41,8 +41,11 @@ def _percent(score: float, maximum: float) -> float:
 
 
 def check_images(result: SubmissionResult, folder: Path) -> dict[str, list[dict[str, str]]]:
-    """The pictures of each check's artifacts, drawn once for both versions of the report."""
-    return {c.id: images_for(c.artifacts, folder) for c in result.checks if c.artifacts}
+    """The pictures of each check's and notebook's artifacts, drawn once for both versions of the
+    report (notebooks are keyed by their path)."""
+    images = {c.id: images_for(c.artifacts, folder) for c in result.checks if c.artifacts}
+    images.update({n.notebook: images_for(n.artifacts, folder) for n in result.notebooks if n.artifacts})
+    return images
 
 
 def check_view(check: CheckResult, audience: str, images: list[dict[str, str]]) -> dict[str, Any]:
@@ -67,8 +70,10 @@ def render_submission(result: SubmissionResult, run: RunInfo, audience: str,
     if audience not in AUDIENCES:
         raise ValueError(f"audience must be one of {AUDIENCES}")
     checks = [check_view(c, audience, images.get(c.id, [])) for c in result.checks]
+    notebooks = [{"run": n, "images": images.get(n.notebook, []),
+                  "links": [{"href": quote(f), "name": Path(f).name} for f in n.files]} for n in result.notebooks]
     return environment().get_template("submission.html.j2").render(
-        result=result, run=run, audience=audience, checks=checks,
+        result=result, run=run, audience=audience, checks=checks, notebooks=notebooks,
         percent=_percent(result.score, result.max_score),
         images=[dict(image, check=c["title"]) for c in checks for image in c["images"]])
 
@@ -82,6 +87,7 @@ def _row(result: SubmissionResult) -> dict[str, Any]:
         "passed": outcomes.count("passed"), "failed": len(outcomes) - outcomes.count("passed"),
         "timeouts": outcomes.count("timeout"), "errors": outcomes.count("error"),
         "time": result.execution_time, "problems": list(result.problems), "isolation": result.isolation,
+        "notebooks": [n.summary().split("\n")[0] for n in result.notebooks if n.status != "completed"],
         "student_href": f"{link}/report.html", "instructor_href": f"{link}/report.instructor.html",
     }
 
@@ -115,4 +121,4 @@ def render_dashboard(results: Sequence[SubmissionResult], run: RunInfo) -> str:
         run=run, rows=rows, summary=summary, checks=_check_stats(results),
         histogram=histogram_png(percents) if percents else "",
         slowest=sorted(rows, key=lambda row: -row["time"])[:5],
-        trouble=[row for row in rows if row["problems"] or row["timeouts"] or row["errors"]])
+        trouble=[row for row in rows if row["problems"] or row["timeouts"] or row["errors"] or row["notebooks"]])

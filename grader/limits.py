@@ -1,0 +1,53 @@
+"""Time limits derived from the reference: a hang should cost seconds, not half an hour.
+
+A notebook's deadline (and each cell's limit) is ``notebook_factor`` times what the reference
+notebook takes on the same dataset and parameters, at least ``notebook_floor_seconds`` and at most
+the assignment's ``notebook_seconds`` / ``notebook_cell_seconds``. The reference is run once through
+the same jail and the time is cached on disk, keyed by the reference's content, the dataset, the
+parameters and the grader version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from . import __version__
+from .assignment import Assignment, student_paths
+from .data.cifar10 import default_cache_dir
+from .files import write_json
+
+
+def reference_key(assignment: Assignment, dataset: Path | None, parameters: Mapping[str, Any]) -> str:
+    digest = hashlib.sha256()
+    for rel in student_paths(assignment.root):
+        digest.update(rel.as_posix().encode() + b"\0" + (assignment.root / rel).read_bytes())
+    digest.update(json.dumps([str(dataset), sorted(parameters.items(), key=str), __version__],
+                             default=str).encode())
+    return digest.hexdigest()[:32]
+
+
+def reference_seconds(assignment: Assignment, dataset: Path | None, parameters: Mapping[str, Any],
+                      measure: Callable[[Path], float | None]) -> float | None:
+    """Seconds the reference notebooks take (cached); ``measure(folder)`` runs them on a copy of
+    the reference's student files and returns the time, or None when they did not complete."""
+    cache = default_cache_dir() / "reference-times" / f"{reference_key(assignment, dataset, parameters)}.json"
+    if cache.is_file():
+        return json.loads(cache.read_text())["seconds"]
+    from .mistakes import student_files
+
+    with tempfile.TemporaryDirectory(prefix="grader-ref-") as tmp:
+        seconds = measure(student_files(assignment, Path(tmp) / "reference"))
+    if seconds is not None:
+        write_json(cache, {"seconds": seconds, "assignment": assignment.name, "dataset": str(dataset)})
+    return seconds
+
+
+def derived(declared: float, reference: float | None, factor: float, floor: float) -> float:
+    """``factor`` x the reference's time, within [floor, declared]; the declared limit without one."""
+    if reference is None:
+        return declared
+    return min(declared, max(floor, factor * reference))

@@ -1,0 +1,241 @@
+"""Notebooks run headlessly in the jailed kernel: Colab cells offline, limits, dead kernels, bad
+files, plain-data exports, inert saved HTML; and grading through notebooks (accuracy measured by
+the grader, never read from what the notebook printed)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools" / "notebooks"))
+
+from fc_nets import COLAB  # noqa: E402  (the Colab cell of seed 003, as the reference notebook has it)
+
+from grader import assignment as assignments  # noqa: E402
+from grader.batch import grade_one  # noqa: E402
+from grader.data.grading import GradingData, grading_data  # noqa: E402
+from grader.grade import GradeOptions  # noqa: E402
+from grader.jail.sandbox import JailLimits, best_level  # noqa: E402
+from grader.mistakes import student_files  # noqa: E402
+from grader.notebook import (NotebookInvalid, NotebookLimits, kernel_jail, read_notebook,  # noqa: E402
+                             run_notebook)
+
+GET_DATASETS = """# cs231n's download script: fetches CIFAR-10 unless it is already here
+if [ ! -d "cifar-10-batches-py" ]; then
+  wget http://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz -O cifar-10-python.tar.gz
+  tar -xzvf cifar-10-python.tar.gz
+  rm cifar-10-python.tar.gz
+fi
+"""
+
+
+def write_notebook(path: Path, cells, minor: int = 5) -> Path:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell(c[3:]) if c.startswith("md:") else nbformat.v4.new_code_cell(c)
+                for c in cells]
+    nb.nbformat_minor = minor
+    if minor < 5:
+        for cell in nb.cells:
+            cell.pop("id", None)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(nb), encoding="utf-8")
+    return path
+
+
+def run_cells(tmp_path, cells, limits=NotebookLimits(30, 90, 2048), requests=None, dataset=None,
+              dataset_path="", minor=5):
+    submission = tmp_path / "submission"
+    path = write_notebook(submission / "nb.ipynb", cells, minor)
+    jail, _ = kernel_jail(best_level(), submission, "nb.ipynb", JailLimits(memory_mb=2048, cpu_seconds=120),
+                          dataset, dataset_path)
+    return run_notebook(path, submission, jail, limits, {}, requests or {}, tmp_path / "out" / "executed")
+
+
+def outputs(path: Path) -> list[str]:
+    nb = nbformat.read(str(path), as_version=4)
+    return ["".join(o.get("text", "")) for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+
+
+def test_colab_cells_run_unchanged_and_offline(tmp_path):
+    submission = tmp_path / "submission"
+    (submission / "cs231n" / "datasets").mkdir(parents=True)
+    (submission / "cs231n" / "datasets" / "get_datasets.sh").write_text(GET_DATASETS)
+    (submission / "cs231n" / "__init__.py").write_text("")
+    (submission / "cs231n" / "answer.py").write_text("VALUE = 42\n")
+    data = grading_data("synthetic")
+    run, _, problems = run_cells(tmp_path, [
+        COLAB,
+        "import os\nprint('cwd', os.getcwd())\nfrom cs231n.answer import VALUE\nprint('value', VALUE)",
+        "print('data_batch_1' in os.listdir('cs231n/datasets/cifar-10-batches-py'))",
+        "import urllib.request\nurllib.request.urlopen('http://93.184.216.34', timeout=5)",
+        "!pip install nothing-at-all 2>&1 | tail -1\nprint('after pip')",
+    ], dataset=data.path, dataset_path="cs231n/datasets/cifar-10-batches-py")
+    text = "\n".join(outputs(tmp_path / "out" / "executed" / "nb.ipynb"))
+    assert "Mounted at /content/drive" in text
+    assert "value 42" in text and "after pip" in text and "True" in text
+    assert "cwd /" in text and "drive" not in text.split("cwd ", 1)[1].split("\n")[0]  # %cd landed in the submission
+    assert [e.cell for e in run.errors] == [4]  # only the network call failed
+    assert "URLError" in run.errors[0].ename or "Error" in run.errors[0].ename
+    assert run.status == "errors" and run.executed == 5 and not problems
+
+
+def test_exports_are_plain_data_and_objects_are_refused(tmp_path):
+    run, values, _ = run_cells(tmp_path, ["import numpy as np\nw = {'W1': np.arange(6.).reshape(2, 3)}"],
+                               requests={"w": "w", "n": "len(w)", "obj": "object()", "gone": "undefined_name"})
+    assert values["w"]["W1"].shape == (2, 3) and values["n"] == 1
+    assert run.exported == ("w", "n")
+    errors = " | ".join(run.export_errors)
+    assert "object(): " in errors and "cannot send a object" in errors
+    assert "undefined_name: NameError" in errors
+
+
+def test_cell_limit_interrupts_and_the_notebook_goes_on(tmp_path):
+    run, _, _ = run_cells(tmp_path, ["x = 1", "while True:\n    pass", "y = 2\nprint('y is', y)"],
+                          limits=NotebookLimits(3, 60, 2048))
+    assert run.status == "errors" and run.executed == 3
+    assert [(e.cell, e.timeout) for e in run.errors] == [(2, True)]
+    assert run.duration < 30
+    assert "y is 2" in "\n".join(outputs(tmp_path / "out" / "executed" / "nb.ipynb"))
+
+
+def test_deadline_stops_the_notebook(tmp_path):
+    run, _, _ = run_cells(tmp_path, ["import time\ntime.sleep(1000)", "print('never')"],
+                          limits=NotebookLimits(60, 4, 2048))
+    assert run.status == "deadline" and "in cell 1; later cells were not run" in run.message
+    assert run.duration < 30
+
+
+def test_a_kernel_that_dies_ends_the_run_with_its_cell(tmp_path):
+    run, values, _ = run_cells(tmp_path, ["x = 1", "import os\nos._exit(3)", "print('never')"],
+                               requests={"x": "x"})
+    assert run.status == "kernel-died" and "cell 2" in run.message
+    assert values == {} and run.executed == 1
+
+
+def test_output_is_capped_per_cell(tmp_path):
+    run, _, _ = run_cells(tmp_path, ["for _ in range(300):\n    print('x' * 10000)", "print('next')"])
+    saved = tmp_path / "out" / "executed" / "nb.ipynb"
+    text = "\n".join(outputs(saved))
+    assert "output beyond 1 MB in this cell was dropped" in text and "next" in text
+    assert saved.stat().st_size < 1_500_000 and run.status == "completed"
+
+
+@pytest.mark.parametrize("minor", range(6))
+def test_every_nbformat_4_minor_version_reads(tmp_path, minor):
+    path = write_notebook(tmp_path / "nb.ipynb", ["print(1)", "md:**Inline Question**\n\nYour Answer: yes"], minor)
+    nb, problems = read_notebook(path)
+    assert nb.nbformat == 4 and len(nb.cells) == 2 and problems == []
+
+
+@pytest.mark.parametrize("minor", [0, 5])
+def test_old_and_new_minor_versions_execute(tmp_path, minor):
+    run, _, _ = run_cells(tmp_path, ["print('hello')", "md:Question?\n\nYour Answer: forty-two"], minor=minor)
+    assert run.status == "completed" and run.answers[0].answer == "forty-two"
+    assert nbformat.read(str(tmp_path / "out" / "executed" / "nb.ipynb"), as_version=4).nbformat_minor == minor
+
+
+def test_unreadable_notebooks_say_why(tmp_path):
+    bad = tmp_path / "bad.ipynb"
+    bad.write_text('{"cells": [', encoding="utf-8")
+    with pytest.raises(NotebookInvalid, match=r"not valid JSON \(line 1, column 12"):
+        read_notebook(bad)
+    bad.write_text('{"cells": []}', encoding="utf-8")
+    with pytest.raises(NotebookInvalid, match="not a Jupyter notebook"):
+        read_notebook(bad)
+    old = tmp_path / "old.ipynb"
+    old.write_text(json.dumps({"nbformat": 3, "nbformat_minor": 0, "metadata": {}, "worksheets": [
+        {"cells": [{"cell_type": "code", "input": "print(1)", "language": "python", "outputs": []}]}]}))
+    nb, problems = read_notebook(old)
+    assert nb.cells[0].source == "print(1)" and "nbformat 3" in problems[0]
+    jail, _ = kernel_jail(best_level(), tmp_path, "missing.ipynb", JailLimits(), None, "")
+    run, _, _ = run_notebook(tmp_path / "missing.ipynb", tmp_path, jail, NotebookLimits(5, 5, 512), {}, {}, None)
+    assert run.status == "missing"
+    run, _, _ = run_notebook(bad, tmp_path, jail, NotebookLimits(5, 5, 512), {}, {}, None)
+    assert run.status == "invalid" and "not a Jupyter notebook" in run.message
+
+
+def test_saved_html_keeps_student_html_and_javascript_inert(tmp_path):
+    run_cells(tmp_path, [
+        "from IPython.display import HTML, Javascript, display\n"
+        "display(HTML('<script>document.title=\"pwned-1\"</script><b>bold</b>'))\n"
+        "display(Javascript('document.title=\"pwned-2\"'))",
+        "md:<script>document.title='pwned-3'</script> <img src=x onerror=\"document.title='pwned-4'\">",
+    ])
+    html = (tmp_path / "out" / "executed" / "nb.html").read_text(encoding="utf-8")
+    scripts = re.findall(r"<script[^>]*>(.*?)</script>", html, flags=re.S | re.I)
+    assert not any("pwned" in script for script in scripts)
+    assert not re.search(r"<[^>]*\bonerror\s*=", html, flags=re.I)
+    assert "Content-Security-Policy" in html and "script-src" not in html.split("Content-Security-Policy")[1][:20]
+    nb = nbformat.read(str(tmp_path / "out" / "executed" / "nb.ipynb"), as_version=4)
+    kinds = {k for o in nb.cells[0].outputs for k in o.get("data", {})}
+    assert kinds == {"text/plain"}  # the HTML and JavaScript outputs were dropped
+
+
+# -- grading through notebooks -------------------------------------------------------------------
+
+def synthetic() -> GradingData:
+    return grading_data("synthetic")
+
+
+def reference_copy(name: str, dest: Path, edit=None) -> Path:
+    a = assignments.load(name)
+    folder = student_files(a, dest)
+    if edit is not None:
+        path = folder / a.notebooks[0]
+        nb = nbformat.read(str(path), as_version=4)
+        edit(nb)
+        nbformat.write(nb, str(path))
+    return folder
+
+
+def by_check(result):
+    return {c.id.split("::")[-1]: c for c in result.checks}
+
+
+def test_printed_accuracy_earns_nothing(tmp_path):
+    def fake(nb):
+        tune = next(c for c in nb.cells if "solution" in c.metadata.get("tags", []))
+        tune.source = "best_net = TwoLayerNet(input_size, 50, num_classes)\nprint('Validation accuracy: 0.99')"
+    a = assignments.load("two_layer_net")
+    folder = reference_copy("two_layer_net", tmp_path / "faker", fake)
+    result = grade_one(a, folder, tmp_path / "out", GradeOptions(data=synthetic(), select="test_notebook"))
+    checks = by_check(result)
+    assert checks["test_best_net_accuracy"].points == 0 and "accuracy 0." in checks["test_best_net_accuracy"].message
+    assert checks["test_notebook_runs"].passed and checks["test_training_on_cifar"].passed
+    report = (tmp_path / "out" / "faker" / "report.html").read_text(encoding="utf-8")
+    assert "Executed notebook" in report and "two_layer_net.html" in report and "Written answers" in report
+
+
+def test_infinite_loop_loses_only_what_depends_on_it_within_the_deadline(tmp_path):
+    def hang(nb):
+        index = next(i for i, c in enumerate(nb.cells) if "solution" in c.metadata.get("tags", []))
+        nb.cells.insert(index, nbformat.v4.new_code_cell("while True:\n    pass"))
+    a = assignments.load("two_layer_net")
+    a = dataclasses.replace(a, limits=dataclasses.replace(a.limits, notebook_factor=1.5, notebook_floor_seconds=5))
+    folder = reference_copy("two_layer_net", tmp_path / "looper", hang)
+    result = grade_one(a, folder, tmp_path / "out", GradeOptions(data=synthetic()))
+    checks = by_check(result)
+    lost = sorted(name for name, c in checks.items() if not c.passed)
+    assert lost == ["test_best_net_accuracy", "test_notebook_runs"]
+    run = result.notebooks[0]
+    assert run.status == "deadline" or any(e.timeout for e in run.errors)
+    assert "best_net" in checks["test_best_net_accuracy"].message
+    assert result.execution_time < 200
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["two_layer_net", "fc_nets", "cs498dl_nn"])
+def test_reference_notebooks_score_full_marks_on_the_real_subset(name, cifar_subset, tmp_path):
+    a = assignments.load(name)
+    data = GradingData("cifar10-subset", cifar_subset)
+    result = grade_one(a, student_files(a, tmp_path / "ref"), tmp_path / "out",
+                       GradeOptions(data=data, select="test_notebook"))
+    assert result.notebooks[0].status == "completed", result.notebooks[0].summary()
+    assert result.score == result.max_score > 0, [(c.id, c.message) for c in result.checks if not c.passed]
+    assert (tmp_path / "out" / "ref" / "artifacts").is_dir()  # the grader's run recorded its weights
