@@ -229,7 +229,7 @@ def _run_cells(client: _Client, nb, run: Execution, limits: NotebookLimits, dead
         allowed = min(limits.cell_seconds, deadline - time.monotonic())
         if allowed <= 0:
             run.status = "deadline"
-            run.message = (f"the notebook used its {limits.notebook_seconds:g} s; cells from {index + 1} "
+            run.message = (f"the notebook used its {limits.notebook_seconds:.0f} s; cells from {index + 1} "
                            "on were not run")
             return
         started = time.monotonic()
@@ -244,7 +244,7 @@ def _run_cells(client: _Client, nb, run: Execution, limits: NotebookLimits, dead
             run.timeouts.add(index)
             if allowed < limits.cell_seconds:  # stopped by the notebook's deadline, not the cell limit
                 run.status = "deadline"
-                run.message = (f"the notebook used its {limits.notebook_seconds:g} s in cell {index + 1}; "
+                run.message = (f"the notebook used its {limits.notebook_seconds:.0f} s in cell {index + 1}; "
                                f"later cells were not run")
                 return
 

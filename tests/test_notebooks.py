@@ -229,6 +229,14 @@ def test_infinite_loop_loses_only_what_depends_on_it_within_the_deadline(tmp_pat
     assert result.execution_time < 200
 
 
+# What each reference notebook prints that the seeds print too (toy numbers, layer checks).
+SEED_OUTPUTS = {
+    "two_layer_net": ["Final training loss:  0.0171496", "Difference between your loss and correct loss:"],
+    "fc_nets": ["Mounted at /content/drive", "loss:  8.999602749096233", "next_w error: "],
+    "cs498dl_nn": [],
+}
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["two_layer_net", "fc_nets", "cs498dl_nn"])
 def test_reference_notebooks_score_full_marks_on_the_real_subset(name, cifar_subset, tmp_path):
@@ -239,3 +247,7 @@ def test_reference_notebooks_score_full_marks_on_the_real_subset(name, cifar_sub
     assert result.notebooks[0].status == "completed", result.notebooks[0].summary()
     assert result.score == result.max_score > 0, [(c.id, c.message) for c in result.checks if not c.passed]
     assert (tmp_path / "out" / "ref" / "artifacts").is_dir()  # the grader's run recorded its weights
+    executed = tmp_path / "out" / "ref" / "executed" / Path(a.notebooks[0]).name
+    text = "\n".join(outputs(executed))
+    assert all(line in text for line in SEED_OUTPUTS[name]), text[:2000]
+    assert bool(result.notebooks[0].answers) == (name != "cs498dl_nn")  # cs231n's inline answers

@@ -20,7 +20,7 @@ from grader.cli import main
 from grader.report import write_class_reports, write_submission_reports
 from grader.report.charts import weight_grid
 from grader.report.exports import gradebook_csv, junit_xml
-from grader.results import Artifact, CheckResult, RunInfo, SubmissionResult
+from grader.results import Answer, Artifact, CellError, CheckResult, NotebookRun, RunInfo, SubmissionResult
 
 RUN = RunInfo(assignment="two_layer_net", title="cs231n assignment 1: two-layer neural network",
               grader_version="0.1.0", date="2026-01-02 03:04 UTC", dataset="synthetic")
@@ -49,8 +49,15 @@ def sample_results(folder: Path) -> list[SubmissionResult]:
         CheckResult("test_nn.py::test_hang", "Predict", 0.0, 1.0, "timeout", "timed out after 5 s in predict"),
         CheckResult("test_nn.py::test_error", "Stable softmax", 0.0, 1.0, "error", f"ValueError: {HOSTILE_ERROR}"),
     )
+    notebook = NotebookRun(
+        "two_layer_net.ipynb", "errors", cells=20, executed=20, duration=42.0,
+        errors=(CellError(8, "ValueError", HOSTILE_ERROR), CellError(12, "KeyboardInterrupt", "", timeout=True)),
+        files=("executed/two_layer_net.ipynb", "executed/two_layer_net.html"),
+        answers=(Answer(25, "**Inline Question** Which apply?", f"1 and 3 {HOSTILE_PRINT}"),),
+        export_errors=("best_stats: NameError: name 'best_stats' is not defined",),
+        artifacts=(curves,))
     ann = SubmissionResult("ann", "two_layer_net", checks, "bwrap", "0.1.0", "ab" * 32, 3.5,
-                           problems=(f"SyntaxError {HOSTILE_ERROR}",))
+                           problems=(f"SyntaxError {HOSTILE_ERROR}",), notebooks=(notebook,))
     ben = SubmissionResult("ben", "two_layer_net", (), "none", "0.1.0", "", 0.0,
                            problems=("not a readable zip file",))
     return [ann, ben]
@@ -91,12 +98,21 @@ def test_hostile_text_is_shown_as_text(rendered):
 
 def test_images_are_embedded_and_missing_files_are_reported(rendered, tmp_path):
     html = (rendered / "ann" / "report.html").read_text(encoding="utf-8")
-    assert len(PNG.findall(html)) == 2  # the loss curve and the weight grid
+    assert len(PNG.findall(html)) == 3  # the loss curve, the weight grid and the notebook's curve
     assert "http://" not in html and "https://" not in html  # self-contained
     (rendered / "ann" / "artifacts" / "w.npy").unlink()
     write_submission_reports(rendered / "ann", sample_results(tmp_path / "again")[0], RUN)
     html = (rendered / "ann" / "report.html").read_text(encoding="utf-8")
-    assert len(PNG.findall(html)) == 1 and "missing image file" in html
+    assert len(PNG.findall(html)) == 2 and "missing image file" in html
+
+
+def test_notebook_section_shows_cells_links_and_answers(rendered):
+    html = (rendered / "ann" / "report.html").read_text(encoding="utf-8")
+    assert "Notebook <code>two_layer_net.ipynb</code>" in html and "20 of 20 code cells" in html
+    assert '<td>8</td><td><pre>ValueError: &lt;img src=x' in html and "<td>12</td><td><pre>ran out of time" in html
+    assert 'href="executed/two_layer_net.html"' in html and "1 and 3 &lt;script&gt;" in html
+    dashboard = (rendered / "index.html").read_text(encoding="utf-8")
+    assert "two_layer_net.ipynb ran to the end with errors" in dashboard
 
 
 def test_gradebook_csv_has_a_row_per_student_and_a_column_per_check(tmp_path):

@@ -18,6 +18,7 @@ as a :class:`CheckResult`; grading decisions happen here, in the grader, never i
 
 from __future__ import annotations
 
+import inspect
 import random
 import time
 from dataclasses import dataclass
@@ -67,8 +68,14 @@ def _marker_arg(item: pytest.Item, name: str, default: Any) -> Any:
     return marker.args[0]
 
 
+def _doc_title(item: pytest.Item) -> list[str]:
+    """The docstring's first paragraph as one line (``[]`` without a docstring)."""
+    text = inspect.cleandoc(getattr(getattr(item, "function", None), "__doc__", None) or "")
+    return [" ".join(text.split("\n\n")[0].split())] if text else []
+
+
 def check_meta(item: pytest.Item, default_timeout: float) -> CheckMeta:
-    doc = (getattr(item, "function", None).__doc__ or "").strip().splitlines()
+    doc = _doc_title(item)
     points = _marker_arg(item, "points", 1)
     timeout = _marker_arg(item, "timeout", default_timeout)
     if not isinstance(points, (int, float)) or points < 0:

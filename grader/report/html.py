@@ -5,7 +5,9 @@ script, images as data URIs), so it opens from disk, from an LMS or as an e-mail
 
 from __future__ import annotations
 
+import base64
 import functools
+import hashlib
 import statistics
 from pathlib import Path
 from typing import Any, Sequence
@@ -30,6 +32,9 @@ def environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(root / "templates"), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.globals["asset"] = lambda name: markupsafe.Markup((root / "static" / name).read_text("utf-8"))
+    script = (root / "static" / "report.js").read_bytes()
+    env.globals["csp"] = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
+                          f"script-src 'sha256-{base64.b64encode(hashlib.sha256(script).digest()).decode()}'")
     env.globals["outcome_label"] = OUTCOME_LABELS.get
     env.filters["num"] = lambda value: f"{value:g}"
     env.filters["seconds"] = lambda value: f"{value:.2f} s" if value < 100 else f"{value:.0f} s"
