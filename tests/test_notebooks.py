@@ -251,3 +251,15 @@ def test_reference_notebooks_score_full_marks_on_the_real_subset(name, cifar_sub
     text = "\n".join(outputs(executed))
     assert all(line in text for line in SEED_OUTPUTS[name]), text[:2000]
     assert bool(result.notebooks[0].answers) == (name != "cs498dl_nn")  # cs231n's inline answers
+
+
+def test_kaggle_csv_errors_are_precise(tmp_path):
+    def bad_csv(nb):
+        cell = next(c for c in nb.cells if "output_submission_csv(" in c.source and "sgd" in c.source)
+        cell.source = ("import numpy as np\npredictions = np.array(best_3layer_sgd_prediction)\npredictions[3] = 11\n"
+                       "output_submission_csv('./nn_3layer_sgd_submission.csv', predictions)")
+    a = assignments.load("cs498dl_nn")
+    folder = reference_copy("cs498dl_nn", tmp_path / "kaggler", bad_csv)
+    result = grade_one(a, folder, tmp_path / "out", GradeOptions(data=synthetic(), select="test_kaggle"))
+    check = by_check(result)["test_kaggle_csvs"]
+    assert check.points == 0 and "nn_3layer_sgd_submission.csv line 5: category 11 is not a class 0-9" in check.message
