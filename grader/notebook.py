@@ -216,6 +216,7 @@ def execute(nb: nbformat.NotebookNode, jail: KernelJail, limits: NotebookLimits,
         run.status, run.message = "kernel-died", f"the kernel could not start: {exc}"
     finally:
         watchdog.cancel()
+        km.release()
     if requests:
         run.values, run.export_errors = read_exports(jail.sockets / "exports", requests)
     run.duration = time.monotonic() - start

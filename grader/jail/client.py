@@ -28,6 +28,7 @@ from typing import Any
 
 from ..errors import ProtocolError, StudentError, WorkerDied, WorkerTimeout
 from . import codec
+from .cgroup import PidsGroup
 from .sandbox import JailLimits, apply_limits, launch, resolve_level
 
 RUNTIME_FILES = ("_worker.py", "codec.py")
@@ -80,6 +81,7 @@ class Worker:
         self.isolation = resolve_level(options.isolation)
         self.proc: subprocess.Popen | None = None
         self._tmp: Path | None = None
+        self._group: PidsGroup | None = None
         self._to_worker = self._from_worker = -1
         self._output: _Output | None = None
         self.starts = 0
@@ -100,6 +102,7 @@ class Worker:
         for name in RUNTIME_FILES:
             shutil.copy(here / name, runtime / name)
         spec = launch(self.isolation, self.submission.resolve(), runtime)
+        self._group = PidsGroup.create(self.options.limits.tasks)
         req_r, req_w = os.pipe()
         rep_r, rep_w = os.pipe()
         config = {"in_fd": req_r, "out_fd": rep_w, "submission": spec.submission_in_jail,
@@ -107,7 +110,8 @@ class Worker:
                   "check_cpu_seconds": self.options.limits.cpu_seconds}
         try:
             self.proc = subprocess.Popen(
-                spec.argv + [json.dumps(config)], env=spec.env, cwd=spec.cwd,
+                (self._group.prefix() if self._group else []) + spec.argv + [json.dumps(config)],
+                env=spec.env, cwd=spec.cwd,
                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                 pass_fds=(req_r, rep_w), start_new_session=True,
                 preexec_fn=lambda: apply_limits(self.options.limits))
@@ -135,6 +139,9 @@ class Worker:
             if fd >= 0:
                 os.close(fd)
         self._to_worker = self._from_worker = -1
+        if self._group is not None:
+            self._group.close()
+            self._group = None
         if self._tmp is not None:
             shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = None

@@ -17,9 +17,11 @@ from pathlib import Path
 
 from jupyter_client import AsyncKernelManager
 
-from .sandbox import JailLimits, _bwrap_prefix, _unshare_prefix, limits_prefix, scrubbed_env
+from .cgroup import PidsGroup
+from .sandbox import TMPFS_BYTES, JailLimits, _bwrap_prefix, _unshare_prefix, limits_prefix, scrubbed_env
 
 SUBMISSION_IN_JAIL = "/submission"
+KERNEL_TASKS = 256  # ipykernel and zmq run a dozen threads; each thread counts as a task
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,7 @@ def jail_prefix(jail: KernelJail) -> list[str]:
         _link_dataset(jail)
         prefix = _unshare_prefix() if jail.level == "unshare" else []
         return limits_prefix(jail.limits) + prefix + _env_args(env)
-    extra = ["--bind", str(jail.sockets), str(jail.sockets), "--tmpfs", "/content"]
+    extra = ["--bind", str(jail.sockets), str(jail.sockets), "--size", str(TMPFS_BYTES), "--tmpfs", "/content"]
     if jail.dataset is not None and jail.dataset_path:
         extra += ["--ro-bind", str(jail.dataset), f"{SUBMISSION_IN_JAIL}/{jail.dataset_path}"]
     chdir = f"{SUBMISSION_IN_JAIL}/{jail.notebook_dir}".rstrip("/.") or SUBMISSION_IN_JAIL
@@ -81,12 +83,19 @@ class JailedKernelManager(AsyncKernelManager):
     def __init__(self, jail: KernelJail, **kwargs) -> None:
         super().__init__(kernel_name="python3", transport="ipc", ip=str(jail.sockets / "kernel"),
                          connection_file=str(jail.sockets / "kernel.json"), **kwargs)
-        self._jail_prefix = jail_prefix(jail)
+        self.group = PidsGroup.create(KERNEL_TASKS)
+        self._jail_prefix = (self.group.prefix() if self.group else []) + jail_prefix(jail)
         # Signals cannot cross into bubblewrap's session: ask the kernel to interrupt itself.
         self.kernel_spec.interrupt_mode = "message"
 
     def format_kernel_cmd(self, extra_arguments=None):
         return self._jail_prefix + super().format_kernel_cmd(extra_arguments)
+
+    def release(self) -> None:
+        """Kill anything left of the kernel and remove its cgroup."""
+        if self.group is not None:
+            self.group.close()
+            self.group = None
 
     def kill_now(self) -> None:
         """SIGKILL the kernel's whole process group (from any thread)."""

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 LEVELS = ("bwrap", "unshare", "rlimits")
+TMPFS_BYTES = 512 << 20  # the jail's private /tmp lives in memory: cap it
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ class JailLimits:
     cpu_seconds: int = 120
     file_size_mb: int = 256
     open_files: int = 256
+    tasks: int = 64  # processes and threads (pids cgroup; RLIMIT_NPROC when not root)
 
 
 def scrubbed_env(home: str) -> dict[str, str]:
@@ -64,6 +66,22 @@ def apply_limits(limits: JailLimits) -> None:
     resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_size_mb * mib,) * 2)
     resource.setrlimit(resource.RLIMIT_NOFILE, (limits.open_files,) * 2)
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    if os.geteuid() != 0:  # root is exempt from RLIMIT_NPROC: cgroups limit tasks there
+        resource.setrlimit(resource.RLIMIT_NPROC, (nproc_limit(limits.tasks),) * 2)
+
+
+def nproc_limit(tasks: int) -> int:
+    """RLIMIT_NPROC counts every process of the user, not just the jail's: allow what the user
+    already runs plus ``tasks``."""
+    uid = str(os.getuid())
+    count = 0
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            if any(line.split()[1:2] == [uid] for line in status.read_text().splitlines() if line.startswith("Uid:")):
+                count += 1
+        except OSError:
+            continue
+    return count + tasks
 
 
 def _probe(cmd: list[str]) -> bool:
@@ -130,7 +148,7 @@ def _bwrap_prefix(submission: Path, runtime: Path, extra: tuple[str, ...] = (),
     """bwrap arguments for a jail over ``submission``; ``extra`` adds binds (writable folders for
     a kernel's sockets, the dataset) after the submission is mounted."""
     args = [shutil.which("bwrap") or "bwrap", "--unshare-all", "--die-with-parent", "--new-session",
-            *_system_binds(), "--tmpfs", "/tmp"]  # /tmp first: a venv under /tmp is bound on top
+            *_system_binds(), "--size", str(TMPFS_BYTES), "--tmpfs", "/tmp"]  # /tmp first: a venv under /tmp is bound on top
     for d in _python_dirs():
         if not str(d).startswith("/usr/"):
             args += ["--ro-bind", str(d), str(d)]
@@ -145,9 +163,10 @@ def limits_prefix(limits: JailLimits) -> list[str]:
     """``prlimit`` arguments setting :class:`JailLimits` on a command and everything it starts
     (for processes launched by other libraries, where ``preexec_fn`` is out of reach)."""
     mib = 1 << 20
+    nproc = [f"--nproc={nproc_limit(limits.tasks)}"] if os.geteuid() != 0 else []
     return [shutil.which("prlimit") or "prlimit", f"--as={limits.memory_mb * mib}",
             f"--cpu={limits.cpu_seconds}", f"--fsize={limits.file_size_mb * mib}",
-            f"--nofile={limits.open_files}", "--core=0", "--"]
+            f"--nofile={limits.open_files}", "--core=0", *nproc, "--"]
 
 
 @dataclass(frozen=True)
