@@ -73,9 +73,14 @@ def _copy_tree(src: Path, dest: Path, problems: list[str]) -> None:
             if stat.S_ISLNK(info.st_mode) or not stat.S_ISREG(info.st_mode):
                 problems.append(f"ignored {rel / name}: not a regular file (symbolic link or device)")
                 continue
+            if info.st_size > MAX_FILE:
+                problems.append(f"ignored {rel / name}: {info.st_size >> 20} MB, over the "
+                                f"{MAX_FILE >> 20} MB limit per file")
+                continue
             count, total = count + 1, total + info.st_size
-            if info.st_size > MAX_FILE or total > MAX_TOTAL or count > MAX_FILES:
-                problems.append(f"ignored {rel / name}: the submission is too large")
+            if total > MAX_TOTAL or count > MAX_FILES:
+                problems.append(f"ignored {rel / name}: the submission is over {MAX_TOTAL >> 20} MB "
+                                f"or {MAX_FILES} files")
                 continue
             shutil.copyfile(path, dest / rel / name)
 
@@ -84,6 +89,8 @@ def _unzip(archive: Path, dest: Path, problems: list[str]) -> None:
     try:
         with zipfile.ZipFile(archive) as zf:
             total = 0
+            if not zf.infolist():
+                raise SubmissionError(f"{archive.name} is an empty zip archive: nothing was submitted")
             for info in zf.infolist():
                 parts = PurePosixPath(info.filename.replace("\\", "/")).parts
                 if info.filename.startswith(("/", "\\")) or ".." in parts or (parts and ":" in parts[0]):

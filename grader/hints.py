@@ -57,4 +57,6 @@ def _syntax_hint(error: StudentError) -> str:
         return f"Python 2 syntax{at}: exec is a function in Python 3."
     if re.search(r"except\s+\w+\s*,\s*\w+", where):
         return f"Python 2 syntax{at}: write 'except E as e'."
+    if "codec can't decode" in error.evalue or "Non-UTF-8" in error.evalue:
+        return f"The file is not UTF-8 encoded{at}: save it as UTF-8 (your editor's encoding setting)."
     return f"Your code has a syntax error{at}: {error.evalue}"

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import ProtocolError, StudentError, WorkerDied, WorkerTimeout
+from ..errors import ProtocolError, StudentError, WorkerDied, WorkerError, WorkerTimeout
 from . import codec
 from .cgroup import PidsGroup
 from .sandbox import JailLimits, apply_limits, launch, resolve_level
@@ -82,6 +82,7 @@ class Worker:
         self.proc: subprocess.Popen | None = None
         self._tmp: Path | None = None
         self._group: PidsGroup | None = None
+        self.failed_imports: dict[str, WorkerError] = {}
         self._to_worker = self._from_worker = -1
         self._output: _Output | None = None
         self.starts = 0
@@ -297,8 +298,16 @@ class Session:
         return value
 
     def module(self, name: str) -> "RemoteObject":
-        """Import a student module (e.g. ``cs231n.layers``) and return a handle to it."""
-        module = self.request({"op": "import", "name": name}, f"importing {name}")
+        """Import a student module (e.g. ``cs231n.layers``) and return a handle to it. An import
+        that hung or crashed once is not tried again by later checks: they fail at once."""
+        failed = self.worker.failed_imports.get(name)
+        if failed is not None:
+            raise type(failed)(f"{failed} (in an earlier check; not tried again)", failed.what)
+        try:
+            module = self.request({"op": "import", "name": name}, f"importing {name}")
+        except (WorkerTimeout, WorkerDied) as exc:
+            self.worker.failed_imports[name] = exc
+            raise
         object.__setattr__(module, "_path", name.rsplit(".", 1)[-1])
         return module
 

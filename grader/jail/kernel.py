@@ -63,8 +63,8 @@ def jail_prefix(jail: KernelJail) -> list[str]:
     if jail.dataset is not None and jail.dataset_path:
         extra += ["--ro-bind", str(jail.dataset), f"{SUBMISSION_IN_JAIL}/{jail.dataset_path}"]
     chdir = f"{SUBMISSION_IN_JAIL}/{jail.notebook_dir}".rstrip("/.") or SUBMISSION_IN_JAIL
-    return limits_prefix(jail.limits) + _bwrap_prefix(jail.submission, jail.runtime, tuple(extra), chdir) \
-        + _env_args(env)
+    return limits_prefix(jail.limits) + _bwrap_prefix(jail.submission, jail.runtime, tuple(extra), chdir,
+                                                      writable=True) + _env_args(env)
 
 
 def _link_dataset(jail: KernelJail) -> None:

@@ -144,9 +144,9 @@ def _hidden_grader_dirs() -> list[Path]:
 
 
 def _bwrap_prefix(submission: Path, runtime: Path, extra: tuple[str, ...] = (),
-                  chdir: str = "/submission") -> list[str]:
-    """bwrap arguments for a jail over ``submission``; ``extra`` adds binds (writable folders for
-    a kernel's sockets, the dataset) after the submission is mounted."""
+                  chdir: str = "/submission", writable: bool = False) -> list[str]:
+    """bwrap arguments for a jail over ``submission`` (read-only unless ``writable``: checks need
+    no writes, notebooks do); ``extra`` adds binds (a kernel's sockets, the dataset) after it."""
     args = [shutil.which("bwrap") or "bwrap", "--unshare-all", "--die-with-parent", "--new-session",
             *_system_binds(), "--size", str(TMPFS_BYTES), "--tmpfs", "/tmp"]  # /tmp first: a venv under /tmp is bound on top
     for d in _python_dirs():
@@ -154,7 +154,8 @@ def _bwrap_prefix(submission: Path, runtime: Path, extra: tuple[str, ...] = (),
             args += ["--ro-bind", str(d), str(d)]
     for d in _hidden_grader_dirs():
         args += ["--tmpfs", str(d)]
-    args += ["--bind", str(submission), "/submission", "--ro-bind", str(runtime), "/grader-runtime",
+    args += ["--bind" if writable else "--ro-bind", str(submission), "/submission",
+             "--ro-bind", str(runtime), "/grader-runtime",
              *extra, "--proc", "/proc", "--dev", "/dev", "--chdir", chdir, "--clearenv"]
     return args
 

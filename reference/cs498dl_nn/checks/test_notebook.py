@@ -17,10 +17,13 @@ BAND = 0.05
 
 @points(1)
 def test_notebook_runs(notebook):
-    """neural_network.ipynb runs from top to bottom without errors."""
+    """neural_network.ipynb runs from top to bottom without errors and produces the
+    results that are graded."""
     assert notebook.runs, "no notebook was run"
     run = notebook.runs[0]
     assert run.status == "completed", run.summary()
+    assert not run.export_errors, ("the notebook ran but did not produce what is graded: "
+                                   + "; ".join(run.export_errors))
 
 
 def network(reference, params, label):

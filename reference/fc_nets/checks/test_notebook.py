@@ -13,10 +13,13 @@ BAND = 0.05
 
 @points(1)
 def test_notebook_runs(notebook):
-    """FullyConnectedNets.ipynb (Colab cells included) runs from top to bottom without errors."""
+    """FullyConnectedNets.ipynb (Colab cells included) runs from top to bottom without errors and
+    produces the results that are graded."""
     assert notebook.runs, "no notebook was run"
     run = notebook.runs[0]
     assert run.status == "completed", run.summary()
+    assert not run.export_errors, ("the notebook ran but did not produce what is graded: "
+                                   + "; ".join(run.export_errors))
 
 
 def layer_count(params):

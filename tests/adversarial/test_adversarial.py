@@ -1,0 +1,117 @@
+"""Hostile and broken submissions graded in one batch through the CLI, under the jail and under the
+fallback isolation (without the attacks only file-system isolation stops): each gains nothing,
+the honest submissions in the same batch keep their scores, the grader's files do not change,
+nothing hidden reaches a student, and bad input gets a specific message."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from grader.cli import main
+
+from .attacks import ATTACKS, HIDDEN_MARKER, LEAK, NOTEBOOK_ATTACKS, REPO, build_class, snapshot
+
+# One xdist worker grades these batches (pyproject: --dist loadgroup), the other runs the rest.
+pytestmark = pytest.mark.xdist_group("adversarial")
+OUTSIDE = [Path("/tmp/grader-pwned"), Path("/work/grader-pwned"), REPO / "grader-pwned", REPO.parent / "grader-pwned"]
+
+
+@dataclass
+class Graded:
+    level: str
+    out: Path
+    attacks: list
+    controls: dict
+    exit_code: int
+    output: str
+    unchanged: bool
+
+    def result(self, name: str) -> dict:
+        return json.loads((self.out / name / "result.json").read_text())
+
+    def student_text(self, name: str) -> str:
+        return (self.out / name / "results.json").read_text() + (self.out / name / "report.html").read_text()
+
+
+@pytest.fixture(scope="module", params=["bwrap", "unshare"])
+def graded(request, tmp_path_factory) -> Graded:
+    level = request.param
+    root = tmp_path_factory.mktemp(f"adversarial-{level}")
+    attacks, controls = build_class(root / "class", fs_isolation=level == "bwrap")
+    protected = (REPO / "grader", REPO / "reference")
+    before = snapshot(*protected)
+    result = CliRunner().invoke(main, ["grade", "two_layer_net", str(root / "class"), "-o", str(root / "out"),
+                                       "--isolation", level, "--no-notebooks", "-k", "not test_notebook"])
+    return Graded(level, root / "out", attacks, controls, result.exit_code, result.output,
+                  snapshot(*protected) == before)
+
+
+def test_the_batch_completes(graded):
+    assert graded.exit_code == 0, graded.output
+    for name in [a.id for a in graded.attacks] + list(graded.controls):
+        assert (graded.out / name / "result.json").is_file(), name
+    assert (graded.out / "index.html").is_file() and (graded.out / "gradebook.csv").is_file()
+
+
+@pytest.mark.parametrize("attack", ATTACKS, ids=[a.id for a in ATTACKS])
+def test_attack_gains_nothing(graded, attack):
+    if attack not in graded.attacks:
+        assert attack.needs_fs and graded.level != "bwrap"  # documented: fallback has no fs isolation
+        return
+    result = graded.result(attack.id)
+    assert result["score"] == 0, [(c["id"], c["message"]) for c in result["checks"] if c["points"]]
+    text = graded.student_text(attack.id)
+    assert LEAK not in text and HIDDEN_MARKER not in text
+    if attack.problem:
+        said = " ".join(result["problems"] + [c["message"] + " " + c["hint"] for c in result["checks"]])
+        assert attack.problem in said, said[:2000]
+
+
+def test_honest_submissions_keep_their_scores(graded):
+    for name, score in graded.controls.items():
+        assert graded.result(name)["score"] == score, name
+
+
+def test_grader_files_unchanged_and_nothing_written_outside(graded):
+    assert graded.unchanged
+    assert not [p for p in OUTSIDE if p.exists()]
+
+
+def test_forged_results_are_not_taken(graded):
+    forged = graded.result("forge_results")
+    assert forged["score"] == 0 and forged["type"] == "SubmissionResult"
+    assert json.loads((graded.out / "forge_results" / "results.json").read_text())["score"] == 0
+
+
+@pytest.fixture(scope="module")
+def notebooks_graded(tmp_path_factory) -> Graded:
+    root = tmp_path_factory.mktemp("adversarial-notebooks")
+    for attack in NOTEBOOK_ATTACKS:
+        attack.build(root / "class" / attack.id)
+    result = CliRunner().invoke(main, ["grade", "two_layer_net", str(root / "class"), "-o", str(root / "out"),
+                                       "--dataset", "synthetic", "-k", "test_notebook"])
+    return Graded("bwrap", root / "out", NOTEBOOK_ATTACKS, {}, result.exit_code, result.output, True)
+
+
+@pytest.mark.parametrize("attack", NOTEBOOK_ATTACKS, ids=[a.id for a in NOTEBOOK_ATTACKS])
+def test_notebook_attack_gains_nothing(notebooks_graded, attack):
+    assert notebooks_graded.exit_code == 0, notebooks_graded.output
+    result = notebooks_graded.result(attack.id)
+    assert result["score"] == 0
+    pages = [notebooks_graded.out / attack.id / name for name in ("report.html", "report.instructor.html")]
+    pages += list((notebooks_graded.out / attack.id / "executed").glob("*.html"))
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        assert not any("pwned" in s for s in re.findall(r"<script[^>]*>(.*?)</script>", html, flags=re.S | re.I))
+        assert not re.search(r"<[^>]*\bonerror\s*=", html, flags=re.I)
+    assert LEAK not in notebooks_graded.student_text(attack.id)
+    assert not Path("/tmp/grader-pwned").exists()
+    if attack.problem:
+        said = " ".join(result["problems"] + [n["message"] for n in result["notebooks"]])
+        assert attack.problem in said, said
