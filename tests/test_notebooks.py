@@ -201,7 +201,8 @@ def by_check(result):
 def test_printed_accuracy_earns_nothing(tmp_path):
     def fake(nb):
         tune = next(c for c in nb.cells if "solution" in c.metadata.get("tags", []))
-        tune.source = "best_net = TwoLayerNet(input_size, 50, num_classes)\nprint('Validation accuracy: 0.99')"
+        tune.source = ("best_net = TwoLayerNet(input_size, 50, num_classes)\nbest_stats = stats\n"
+                       "print('Validation accuracy: 0.99')")
     a = assignments.load("two_layer_net")
     folder = reference_copy("two_layer_net", tmp_path / "faker", fake)
     result = grade_one(a, folder, tmp_path / "out", GradeOptions(data=synthetic(), select="test_notebook"))

@@ -55,6 +55,11 @@ def patched_loss(body: str) -> Callable[[Path], None]:
                     "TwoLayerNet.predict = lambda self, X: _attack(self, X)\n")
 
 
+def patched_predict(body: str) -> Callable[[Path], None]:
+    """Replace TwoLayerNet.predict only (hangs there cost the few checks that predict)."""
+    return appended(f"def _attack(self, X):\n{body}\nTwoLayerNet.predict = _attack\n")
+
+
 def indent(code: str) -> str:
     return "\n".join("    " + line for line in code.strip().splitlines())
 
@@ -185,9 +190,9 @@ ATTACKS = [
     Attack("import_loop", "infinite loop at import time", appended("while True:\n    pass")),
     Attack("predict_sleeps", "time.sleep(10**6) inside predict", appended(
         "import time\nTwoLayerNet.predict = lambda self, X: time.sleep(10 ** 6)")),
-    Attack("recursion_bomb", "unbounded recursion with a raised recursion limit", patched_loss(indent(
+    Attack("recursion_bomb", "unbounded recursion with a raised recursion limit", patched_predict(indent(
         "import sys\nsys.setrecursionlimit(10 ** 6)\ndef deeper(n):\n    return deeper(n + 1) + 1\nreturn deeper(0)"))),
-    Attack("fork_bomb", "fork bomb", patched_loss(indent(
+    Attack("fork_bomb", "fork bomb", patched_predict(indent(
         "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass"))),
     Attack("memory_bomb", "allocates 20 GB", patched_loss(indent(
         "blocks = []\nwhile True:\n    blocks.append(bytearray(1 << 30))"))),
