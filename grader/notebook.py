@@ -6,9 +6,9 @@ exception, message) and execution goes on, as a person re-running the notebook w
 over its limit is interrupted; past the deadline the remaining cells are not run; a kernel that
 dies ends the run. Outputs are capped per cell.
 
-Before the first cell a setup cell (``jail/_kernel_setup.py``) installs offline shims for Colab
-and Drive and seeds numpy; after the cell tagged ``parameters`` (or at the top) the grader inserts
-a cell setting the dataset split and budget it grades with. After the last cell the expressions
+Before the first cell a setup cell loads ``jail/_kernel_setup.py`` (copied into the jail), which
+installs offline shims for Colab and Drive and seeds numpy; after the cell tagged ``parameters``
+(or at the top) the grader inserts a cell setting the dataset split and budget it grades with. After the last cell the expressions
 an assignment declares under ``[notebook.results]`` are evaluated in the kernel and sent back as
 plain-data frames (JSON and ``.npy``, read with ``allow_pickle=False``). The executed notebook is
 saved (``.ipynb``, and HTML with HTML/JavaScript outputs removed, sanitised markdown and a
@@ -54,7 +54,9 @@ ANSWER = re.compile(r"your\s+(answer|explanation)\s*:?", re.IGNORECASE)
 # those facts itself (cell errors, timeouts), so their loggers stay quiet.
 QUIET = logging.getLogger("grader.notebook.kernel")
 QUIET.setLevel(logging.CRITICAL)
-SETUP_SOURCE = (Path(__file__).parent / "jail" / "_kernel_setup.py").read_text(encoding="utf-8")
+KERNEL_SETUP = "_kernel_setup.py"
+LOAD_SETUP = ("import importlib.util as _u\n_s = _u.spec_from_file_location('_grader_setup', {path!r})\n"
+              "_grader = _u.module_from_spec(_s)\n_s.loader.exec_module(_grader)\n")
 
 
 class NotebookInvalid(ValueError):
@@ -180,9 +182,16 @@ def _run_hidden(client: _Client, source: str) -> nbformat.NotebookNode:
     return cell
 
 
-def _export_source(requests: Mapping[str, str], folder: str, codec_path: str) -> str:
-    return (SETUP_SOURCE + f"\n__grader_export({dict(requests)!r}, {folder!r}, {codec_path!r})\n"
-            "del __grader_setup, __grader_export\n")
+def _setup_source(jail: KernelJail, seed: int) -> str:
+    config = {"submission": jail.root_in_jail, "seed": seed}
+    return (LOAD_SETUP.format(path=f"{jail.runtime_in_jail}/{KERNEL_SETUP}")
+            + f"_grader.setup({config!r})\ndel _u, _s, _grader\n")
+
+
+def _export_source(jail: KernelJail, requests: Mapping[str, str]) -> str:
+    folder, codec_path = str(jail.sockets / "exports"), f"{jail.runtime_in_jail}/codec.py"
+    return (LOAD_SETUP.format(path=f"{jail.runtime_in_jail}/{KERNEL_SETUP}")
+            + f"_grader.export(globals(), {dict(requests)!r}, {folder!r}, {codec_path!r})\n")
 
 
 def execute(nb: nbformat.NotebookNode, jail: KernelJail, limits: NotebookLimits,
@@ -203,12 +212,10 @@ def execute(nb: nbformat.NotebookNode, jail: KernelJail, limits: NotebookLimits,
     try:
         with client.setup_kernel(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL):
             watchdog.start()
-            config = {"submission": jail.root_in_jail, "seed": seed}
-            _run_hidden(client, SETUP_SOURCE + f"\n__grader_setup({config!r})\n")
+            _run_hidden(client, _setup_source(jail, seed))
             _run_cells(client, nb, run, limits, deadline)
             if requests and run.status != "kernel-died":
-                _run_hidden(client, _export_source(requests, str(jail.sockets / "exports"),
-                                                   f"{jail.runtime_in_jail}/codec.py"))
+                _run_hidden(client, _export_source(jail, requests))
     except DeadKernelError:
         run.status = "kernel-died"
         run.message = run.message or "the kernel died (out of memory, os._exit, a signal or the deadline)"
@@ -340,7 +347,8 @@ def kernel_jail(level: str, submission: Path, notebook: str, limits: JailLimits,
     runtime, sockets = tmp / "runtime", tmp / "sockets"
     runtime.mkdir()
     sockets.mkdir()
-    shutil.copy(Path(__file__).parent / "jail" / "codec.py", runtime / "codec.py")
+    for name in ("codec.py", KERNEL_SETUP):
+        shutil.copy(Path(__file__).parent / "jail" / name, runtime / name)
     jail = KernelJail(level=level, submission=submission, notebook_dir=str(Path(notebook).parent),
                       runtime=runtime, sockets=sockets, limits=limits, dataset=dataset,
                       dataset_path=dataset_path)

@@ -1,84 +1,88 @@
-# Run inside the student's notebook kernel, in the jail, before the first cell (never imported
-# by the grader, which sends this file's text as a cell and drops that cell from the saved
-# notebook). It makes course notebooks run headlessly and offline, unchanged:
-#   - `from google.colab import drive`; `drive.mount(...)` creates the mount folder;
-#   - a Drive path put on sys.path (`sys.path.append('/content/drive/My Drive/' + FOLDERNAME)`)
-#     becomes a link to the submission, so `%cd` into it (and below it) lands in the submission;
-#   - `%cd` into a Drive folder that does not exist goes to the matching submission folder;
-#   - numpy and random are seeded, so a run is repeatable.
-# `!` shell commands run in the jail: downloads fail quickly (no network) and the dataset is
-# already where the notebook expects it.
+"""Loaded inside the student's notebook kernel, in the jail, before the first cell (never imported
+by the grader: it is copied into the jail's runtime folder, and a cell the grader drops from the
+saved notebook loads it from there). It makes course notebooks run headlessly and offline,
+unchanged:
+
+- ``from google.colab import drive``; ``drive.mount(...)`` creates the mount folder;
+- a Drive path put on ``sys.path`` (``sys.path.append('/content/drive/My Drive/' + FOLDERNAME)``)
+  becomes a link to the submission, so ``%cd`` into it (and below it) lands in the submission;
+- ``%cd`` into a Drive folder that does not exist goes to the matching submission folder;
+- numpy and random are seeded, so a run is repeatable.
+
+``!`` shell commands run in the jail: downloads fail quickly (no network) and the dataset is
+already where the notebook expects it. After the last cell, :func:`export` sends the declared
+results back as plain-data frames.
+"""
+
+import importlib.util
+import os
+import random
+import sys
+import types
+
+DRIVE_FOLDERS = ("My Drive", "MyDrive")
+COLAB_MODULES = ("drive", "files", "output", "patches", "auth", "widgets", "data_table")
 
 
-def __grader_setup(config):
-    import os
-    import random
-    import sys
-    import types
+def _noop(*args, **kwargs):
+    return None
 
-    root = config["submission"]
-    mounts = []
 
-    def _noop(*args, **kwargs):
-        return None
+class _Stub(types.ModuleType):
+    """A Colab module whose every function does nothing."""
 
-    class _Stub(types.ModuleType):
-        def __getattr__(self, name):
-            if name.startswith("__"):
-                raise AttributeError(name)
-            return _noop
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return _noop
 
-    def mount(mountpoint, force_remount=False, timeout_ms=None, readonly=False):
+
+class Drive:
+    """Mount points, and the mapping of Drive paths to the submission."""
+
+    def __init__(self, root):
+        self.root = root
+        self.mounts = []
+
+    def mount(self, mountpoint, force_remount=False, timeout_ms=None, readonly=False):
         mountpoint = os.path.abspath(str(mountpoint))
-        for name in ("My Drive", "MyDrive"):
+        for name in DRIVE_FOLDERS:
             os.makedirs(os.path.join(mountpoint, name), exist_ok=True)
-        mounts.append(mountpoint)
+        self.mounts.append(mountpoint)
         print("Mounted at " + mountpoint)
 
-    def in_drive(path):
+    def split(self, path):
+        """(Drive folder, path inside it) for a path under a mount, else (None, None)."""
         path = os.path.abspath(os.path.expanduser(str(path)))
-        for mountpoint in mounts:
-            for name in ("My Drive", "MyDrive"):
+        for mountpoint in self.mounts:
+            for name in DRIVE_FOLDERS:
                 top = os.path.join(mountpoint, name)
                 if path.startswith(top + os.sep):
                     return top, os.path.relpath(path, top)
         return None, None
 
-    def link_to_submission(path):
-        top, rel = in_drive(path)
+    def link(self, path):
+        """Make a missing Drive folder a link to the submission."""
+        top, rel = self.split(path)
         if top is None or os.path.exists(path) or ".." in rel.split(os.sep):
             return
         os.makedirs(os.path.dirname(os.path.join(top, rel)), exist_ok=True)
-        os.symlink(root, os.path.join(top, rel))
+        os.symlink(self.root, os.path.join(top, rel))
 
-    def submission_folder(path):
-        # The deepest existing folder of the submission that the end of `path` names.
-        top, rel = in_drive(path)
+    def folder(self, path):
+        """The deepest existing submission folder that the end of a Drive ``path`` names."""
+        top, rel = self.split(path)
         if top is None:
             return None
         parts = [p for p in rel.split(os.sep) if p not in ("", ".")]
         for start in range(len(parts) + 1):
-            candidate = os.path.join(root, *parts[start:])
+            candidate = os.path.join(self.root, *parts[start:])
             if os.path.isdir(candidate):
                 return candidate
-        return root
+        return self.root
 
-    class _DrivePath(list):
-        def append(self, item):
-            link_to_submission(item)
-            list.append(self, item)
 
-        def insert(self, index, item):
-            link_to_submission(item)
-            list.insert(self, index, item)
-
-    real_chdir = os.chdir
-
-    def chdir(path):
-        if not os.path.exists(str(path)):
-            path = submission_folder(path) or path
-        return real_chdir(path)
-
+def _install_colab(drive):
     google = sys.modules.get("google")
     if google is None:
         try:
@@ -89,16 +93,41 @@ def __grader_setup(config):
             sys.modules["google"] = google
     colab = _Stub("google.colab")
     colab.__path__ = []
-    for name in ("drive", "files", "output", "patches", "auth", "widgets", "data_table"):
+    for name in COLAB_MODULES:
         module = _Stub("google.colab." + name)
         setattr(colab, name, module)
         sys.modules["google.colab." + name] = module
-    colab.drive.mount = mount
+    colab.drive.mount = drive.mount
     colab.files.upload = lambda *args, **kwargs: {}
     sys.modules["google.colab"] = colab
     google.colab = colab
-    sys.path = _DrivePath(sys.path)
+
+
+def _redirect_paths(drive):
+    class DrivePath(list):
+        def append(self, item):
+            drive.link(item)
+            list.append(self, item)
+
+        def insert(self, index, item):
+            drive.link(item)
+            list.insert(self, index, item)
+
+    real_chdir = os.chdir
+
+    def chdir(path):
+        if not os.path.exists(str(path)):
+            path = drive.folder(path) or path
+        return real_chdir(path)
+
+    sys.path = DrivePath(sys.path)
     os.chdir = chdir
+
+
+def setup(config):
+    drive = Drive(config["submission"])
+    _install_colab(drive)
+    _redirect_paths(drive)
     try:
         import numpy
         numpy.random.seed(config["seed"])
@@ -107,16 +136,12 @@ def __grader_setup(config):
     random.seed(config["seed"])
 
 
-def __grader_export(requests, folder, codec_path):
-    # Evaluate each requested expression in the notebook's namespace and write it as a plain-data
-    # frame (JSON + .npy, the jail's codec); anything else is written as an error message.
-    import importlib.util
-    import os
-
+def export(namespace, requests, folder, codec_path):
+    """Evaluate each requested expression in the notebook's namespace and write it as a plain-data
+    frame (JSON + .npy, the jail's codec); anything else is written as an error message."""
     spec = importlib.util.spec_from_file_location("_grader_codec", codec_path)
     codec = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(codec)
-    namespace = get_ipython().user_ns  # noqa: F821 (defined in the kernel)
     os.makedirs(folder, exist_ok=True)
     for name, expression in requests.items():
         try:

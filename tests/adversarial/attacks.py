@@ -302,8 +302,9 @@ def patch_checker(nb: dict) -> None:
                                      "try:\n    import grader\n    print('LEAKED grader', grader.__file__)\n"
                                      "except ImportError:\n    pass\n"
                                      "ip = get_ipython()\n"
-                                     "ip.input_transformers_post.append(lambda lines: [l.replace('__grader_export', 'print') for l in lines])\n"
-                                     "best_net = None\nbuiltins.__grader_export = lambda *a, **k: None"})
+                                     "ip.input_transformers_post.append(\n"
+                                     "    lambda lines: [l.replace('_grader.export', 'print') for l in lines])\n"
+                                     "best_net = None\nbuiltins._grader = None"})
 
 
 def not_json(folder: Path) -> None:
