@@ -4,8 +4,6 @@ exactly the checks it must, hangs cost only their checks, and results are determ
 from __future__ import annotations
 
 import json
-import shutil
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from grader import assignment as assignments
-from grader.checks.plugin import GraderPlugin, check_meta
+from grader.checks.plugin import GraderPlugin
 from grader.jail.client import Worker, WorkerOptions
 from grader.reference import Reference
 

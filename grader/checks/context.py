@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import Any, Callable
 
 from ..assignment import Assignment, Calibration, Thresholds
 from ..calibration import prepare
@@ -40,6 +40,15 @@ class NotebookView:
                        if e.startswith(f"{expression}:")), "")
         raise NotebookMissing(f"your notebook did not leave '{name}' to grade"
                               + (f" ({detail})" if detail else "") + f". Notebook: {self._why_not()}")
+
+    def require_completed(self) -> None:
+        """Fail unless the notebook ran to the end without errors and produced every result
+        that is graded."""
+        assert self.outcome.runs, "no notebook was run"
+        run = self.outcome.runs[0]
+        assert run.status == "completed", run.summary()
+        assert not run.export_errors, ("the notebook ran but did not produce what is graded: "
+                                       + "; ".join(run.export_errors))
 
     def files(self, pattern: str = "") -> dict[str, str]:
         return {k: v for k, v in self.outcome.files.items() if pattern in k}
@@ -89,6 +98,16 @@ class CifarView:
         if self.name not in self.assignment.thresholds:
             raise AssertionError(f"the assignment declares no accuracy thresholds for dataset '{self.name}'")
         return self.assignment.thresholds[self.name]
+
+    def assert_learns_like_reference(self, accuracy: float, reference: Callable[[], float],
+                                     how: str, band: float = 0.05) -> None:
+        """The student's validation ``accuracy`` is at most ``band`` below what ``reference()``
+        reaches with the default hyperparameters on this dataset (computed once per process)."""
+        hp = self.calibration.default_hyperparameters if self.calibration else {}
+        expected = memo((self.assignment.name, str(self._require().path), repr(sorted(hp.items()))), reference)
+        assert accuracy >= expected - band, (
+            f"validation accuracy {accuracy:.3f} {how}; the reference reaches {expected:.3f} on the same data "
+            f"({self.name}), so at least {expected - band:.3f} is expected")
 
     @property
     def calibration(self) -> Calibration | None:

@@ -1,7 +1,7 @@
 """Checks of cs231n/classifiers/fc_net.py, cs231n/optim.py and cs231n/solver.py."""
 
 import numpy as np
-from support import FC, OPTIM, SOLVER, copy_params, fc_net, rng_arrays
+from support import FC, OPTIM, SOLVER, copy_params, fc_net
 
 from grader.checks import (as_dict, as_scalar, assert_dict_close, assert_rel_error,
                            assert_scalar_close, hidden, plain, points)
