@@ -19,6 +19,7 @@ from . import __version__
 from .assignment import Assignment, student_paths
 from .data.cifar10 import default_cache_dir
 from .files import write_json
+from .mistakes import student_files
 
 
 def reference_key(assignment: Assignment, dataset: Path | None, parameters: Mapping[str, Any]) -> str:
@@ -37,8 +38,6 @@ def reference_seconds(assignment: Assignment, dataset: Path | None, parameters: 
     cache = default_cache_dir() / "reference-times" / f"{reference_key(assignment, dataset, parameters)}.json"
     if cache.is_file():
         return json.loads(cache.read_text())["seconds"]
-    from .mistakes import student_files
-
     with tempfile.TemporaryDirectory(prefix="grader-ref-") as tmp:
         seconds = measure(student_files(assignment, Path(tmp) / "reference"))
     if seconds is not None:
