@@ -1,3 +1,5 @@
+"""``python -m grader`` runs the command-line interface."""
+
 from .cli import main
 
-main()
+main(prog_name="grader")

@@ -116,6 +116,8 @@ class Assignment:
     calibration: Mapping[str, Calibration]
     data: Data = Data()
     notebook: NotebookSpec = NotebookSpec()
+    # ``[grader]``: run settings for this assignment (see grader.settings), e.g. jobs = 4
+    defaults: Mapping[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
@@ -167,7 +169,7 @@ def load(name_or_path: str | Path) -> Assignment:
 
 
 def _from_toml(raw: dict[str, Any], root: Path, where: str) -> Assignment:
-    _only(raw, {"assignment", "limits", "thresholds", "calibration", "data", "notebook"}, where)
+    _only(raw, {"assignment", "limits", "thresholds", "calibration", "data", "notebook", "grader"}, where)
     head = raw.get("assignment")
     if not isinstance(head, dict):
         raise AssignmentError(f"{where}: missing [assignment] table")
@@ -194,6 +196,7 @@ def _from_toml(raw: dict[str, Any], root: Path, where: str) -> Assignment:
                      for k, v in raw.get("calibration", {}).items()},
         data=_dataclass(Data, raw.get("data", {}), f"{where} [data]"),
         notebook=_dataclass(NotebookSpec, raw.get("notebook", {}), f"{where} [notebook]"),
+        defaults=dict(raw.get("grader", {})),
     )
 
 

@@ -1,27 +1,40 @@
-"""Grade several submissions and write their results and reports under ``OUT/<id>/``."""
+"""Grade a class: find the submissions, skip those already graded, grade the rest in parallel
+(processes on this machine, or a Dask cluster), write results, reports and the dashboard.
+
+Each submission's grading is self-contained (:func:`grade_one` writes ``OUT/<id>/`` with
+``result.json`` last), so any number of them can run at once and a killed batch resumes where
+it stopped: see :mod:`grader.cache`.
+"""
 
 from __future__ import annotations
 
+import concurrent.futures
+import dataclasses
 import datetime
+import multiprocessing
 import tempfile
+import traceback
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 from . import __version__
+from . import assignment as assignments
 from .assignment import Assignment
+from .cache import cache_key, cached_result, run_fingerprint
 from .discover import Submission, SubmissionError, find_submissions, prepare, submission_id
+from .errors import GraderError, WorkerError
 from .files import write_json
 from .grade import GradeOptions, grade_submission
 from .report import RESULT_FILE, write_class_reports, write_submission_reports
 from .results import RunInfo, SubmissionResult
 
 
-def unreadable(source: Path, assignment: Assignment, error: SubmissionError) -> SubmissionResult:
+def unreadable(source: Path, assignment: Assignment, message: str) -> SubmissionResult:
     return SubmissionResult(submission=submission_id(source), assignment=assignment.name, checks=(),
                             isolation="none", grader_version=__version__, content_hash="",
-                            problems=(error.message,))
+                            problems=(message,))
 
 
 def run_info(assignment: Assignment, dataset: str = "") -> RunInfo:
@@ -31,49 +44,149 @@ def run_info(assignment: Assignment, dataset: str = "") -> RunInfo:
 
 
 def grade_one(assignment: Assignment, source: Path, out: Path, options: GradeOptions,
-              run: RunInfo | None = None) -> SubmissionResult:
-    """Prepare, grade and write one submission (results, reports, JUnit); an unreadable one gets a
-    result that says why."""
+              run: RunInfo | None = None, key: str = "") -> SubmissionResult:
+    """Prepare, grade and write one submission (reports, JUnit, Gradescope ``results.json``,
+    then ``result.json`` stamped with ``key``). An unreadable submission gets a result that says
+    why; a grader bug on one submission is reported in its result instead of ending the batch."""
     folder = out / submission_id(source)
     with tempfile.TemporaryDirectory(prefix="grader-sub-") as tmp:
         try:
             submission: Submission = prepare(source, assignment, Path(tmp))
-        except SubmissionError as exc:
-            result = unreadable(source, assignment, exc)
-        else:
-            result = grade_submission(assignment, submission, options, folder)
-    write_json(folder / RESULT_FILE, result.to_json())
+            result = dataclasses.replace(grade_submission(assignment, submission, options, folder),
+                                         cache_key=key)
+        except SubmissionError as exc:  # as deterministic as a grade: kept under the key
+            result = dataclasses.replace(unreadable(source, assignment, exc.message), cache_key=key)
+        except GraderError as exc:
+            if not isinstance(exc, WorkerError):
+                raise  # the assignment, checks or dataset are broken: every submission would fail
+            result = unreadable(source, assignment, f"grading stopped: {exc.message}")
+        except Exception as exc:  # a grader bug must cost one submission, never the batch
+            result = unreadable(source, assignment, f"internal grader error (please report it): "
+                                f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=-3)}")
+    write_outputs(folder, result, run or run_info(assignment))
+    return result
+
+
+def write_outputs(folder: Path, result: SubmissionResult, run: RunInfo) -> None:
     write_json(folder / "results.json", result.to_gradescope())
     try:
-        write_submission_reports(folder, result, run or run_info(assignment))
+        write_submission_reports(folder, result, run)
     except Exception as exc:  # a report bug must not cost the grade or the batch: results are written
         warnings.warn(f"could not render the reports of {result.submission}: {type(exc).__name__}: {exc}; "
                       f"its results are in {folder / RESULT_FILE}", stacklevel=1)
-    return result
+    write_json(folder / RESULT_FILE, result.to_json())  # last: marks the submission as done
+
+
+@dataclass(frozen=True)
+class Task:
+    """One submission to grade: where it is, its output id and its cache key."""
+
+    source: Path
+    id: str
+    key: str
 
 
 @dataclass(frozen=True)
 class BatchOptions:
+    """``jobs``: submissions graded at once on this machine; ``scheduler``: a Dask scheduler
+    address (``tcp://host:port``) to grade on instead; ``force``: regrade even when a result
+    with the same key exists; ``on_done(result, reused)`` is called as each one finishes."""
+
     grade: GradeOptions = GradeOptions()
-    on_done: Callable[[SubmissionResult], None] | None = None
+    jobs: int = 1
+    scheduler: str = ""
+    force: bool = False
+    on_start: Callable[[int], None] | None = None
+    on_done: Callable[[SubmissionResult, bool], None] | None = None
     dataset: str = ""
 
 
-def grade_all(assignment: Assignment, paths: Iterable[Path], out: Path,
-              options: BatchOptions = BatchOptions()) -> list[SubmissionResult]:
-    """Grade every submission found under ``paths``, one after another, writing results and
-    reports to ``out``, then the class dashboard and gradebook."""
+@dataclass(frozen=True)
+class BatchResult:
+    results: tuple[SubmissionResult, ...]
+    graded: int
+    reused: int
+
+
+def find_all(assignment: Assignment, paths: Iterable[Path]) -> list[Path]:
     sources = [s for p in paths for s in find_submissions(Path(p), assignment)]
     ids = [submission_id(s) for s in sources]
-    duplicates = {i for i in ids if ids.count(i) > 1}
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:
-        raise SubmissionError(f"several submissions would be named {sorted(duplicates)}; rename them")
+        raise SubmissionError(f"several submissions would be named {duplicates}; rename them")
+    return sources
+
+
+def plan(assignment: Assignment, sources: list[Path], options: GradeOptions) -> list[Task]:
+    fingerprint = run_fingerprint(assignment, options)
+    return [Task(s, submission_id(s), cache_key(s, fingerprint)) for s in sources]
+
+
+def grade_all(assignment: Assignment, paths: Iterable[Path], out: Path,
+              options: BatchOptions = BatchOptions()) -> BatchResult:
+    """Grade every submission found under ``paths`` into ``out`` (reusing results whose key is
+    unchanged), then write the class dashboard and gradebook."""
+    tasks = plan(assignment, find_all(assignment, paths), options.grade)
     run = run_info(assignment, options.dataset)
-    results = []
-    for source in sources:
-        result = grade_one(assignment, source, out, options.grade, run)
-        results.append(result)
+    done: dict[str, SubmissionResult] = {}
+    todo = []
+    for task in tasks:
+        cached = None if options.force else cached_result(out / task.id, task.key)
+        if cached is None:
+            todo.append(task)
+        else:
+            done[task.id] = cached
+            if options.on_done:
+                options.on_done(cached, True)
+    if options.on_start:
+        options.on_start(len(todo))
+    for result in _execute(assignment, todo, out, options, run):
+        done[result.submission] = result
         if options.on_done:
-            options.on_done(result)
+            options.on_done(result, False)
+    results = tuple(done[t.id] for t in tasks)
     write_class_reports(out, results, run)
-    return results
+    return BatchResult(results, graded=len(todo), reused=len(tasks) - len(todo))
+
+
+def _execute(assignment: Assignment, tasks: list[Task], out: Path, options: BatchOptions,
+             run: RunInfo) -> Iterator[SubmissionResult]:
+    if options.scheduler:
+        from .distributed import grade_on_cluster  # Dask is imported only when asked for
+
+        yield from grade_on_cluster(options.scheduler, assignment, tasks, out, options.grade, run)
+    elif options.jobs <= 1 or len(tasks) <= 1:
+        for task in tasks:
+            yield grade_one(assignment, task.source, out, options.grade, run, task.key)
+    else:
+        yield from _in_processes(assignment, tasks, out, options, run)
+
+
+def _in_processes(assignment: Assignment, tasks: list[Task], out: Path, options: BatchOptions,
+                  run: RunInfo) -> Iterator[SubmissionResult]:
+    """One process per job (fresh interpreters: pytest and the reference are per process), each
+    grading one submission at a time; results arrive as submissions finish."""
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(min(options.jobs, len(tasks)), mp_context=context) as pool:
+        futures = [pool.submit(_grade_in_child, str(assignment.root), t, out, options.grade, run)
+                   for t in tasks]
+        try:
+            for future in concurrent.futures.as_completed(futures):
+                yield SubmissionResult.from_json(future.result())
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+
+
+def _grade_in_child(root: str, task: Task, out: Path, options: GradeOptions, run: RunInfo) -> dict:
+    return grade_one(_load(root), task.source, out, options, run, task.key).to_json()
+
+
+_LOADED: dict[str, Assignment] = {}
+
+
+def _load(root: str) -> Assignment:
+    if root not in _LOADED:
+        _LOADED[root] = assignments.load(root)
+    return _LOADED[root]

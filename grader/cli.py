@@ -16,7 +16,9 @@ from .data.grading import CHOICES, grading_data
 from .errors import ScoreBelowThreshold, UsageError
 from .grade import GradeOptions
 from . import report as reporting
-from .data.locate import default_data_dir, locate_cifar10
+from .data.locate import cifar10_source, default_data_dir, locate_cifar10
+from .report.text import failures_by_cause, summary_table
+from .settings import ISOLATIONS, effective_jobs, resolve
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -66,49 +68,96 @@ def data_locate(dataset: str, cli_dir: Path | None) -> None:
 @main.command("grade")
 @click.argument("assignment")
 @click.argument("submissions", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), default=Path("grader-out"),
-              show_default=True, help="Folder for results (one sub-folder per submission).")
-@click.option("--isolation", type=click.Choice(["auto", "bwrap", "unshare", "rlimits"]),
-              default="auto", show_default=True, envvar="GRADER_ISOLATION",
-              help="How to jail student code (auto: the strongest available).")
+@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder for results, one sub-folder per submission [default: grader-out].")
+@click.option("-j", "--jobs", type=click.IntRange(min=0), default=None,
+              help="Submissions graded at once [default: 0 = one per core].")
+@click.option("--scheduler", default=None, metavar="tcp://HOST:PORT",
+              help="Grade on this Dask cluster instead of this machine's cores.")
+@click.option("--force", is_flag=True, help="Regrade every submission, even those unchanged since the last run.")
+@click.option("--isolation", type=click.Choice(ISOLATIONS), default=None,
+              help="How to jail student code [default: auto = the strongest available].")
 @click.option("--public-only", is_flag=True, help="Run only the public checks.")
 @click.option("-k", "--select", default="", metavar="EXPR",
               help="Run only the checks whose names match this pytest -k expression.")
 @click.option("--fail-under", type=float, default=None,
               help="Exit with code 6 when a submission scores below this percentage.")
-@click.option("--dataset", type=click.Choice(CHOICES), default="auto", show_default=True,
-              envvar="GRADER_DATASET",
-              help="Data for notebooks and accuracy checks: auto = CIFAR-10 if found, else synthetic.")
+@click.option("--dataset", type=click.Choice(CHOICES), default=None,
+              help="Data for notebooks and accuracy checks [default: auto = CIFAR-10 if found, else synthetic].")
 @click.option("--cifar10-dir", type=click.Path(path_type=Path), default=None,
               help="Where CIFAR-10 is (else CIFAR10_DIR, [tool.grader] cifar10_dir, the user data dir).")
-@click.option("--no-notebooks", is_flag=True, help="Do not run the notebooks (their checks fail).")
+@click.option("--notebooks/--no-notebooks", default=None,
+              help="Run the notebooks [default: yes]; without them their checks fail.")
 @click.option("--set", "overrides", multiple=True, metavar="NAME=VALUE", envvar="GRADER_NOTEBOOK_SET",
               help="Set a notebook variable after its parameters cell, e.g. --set ITERATION_BUDGET=0.1 "
                    "(VALUE is a Python literal; repeatable).")
-def grade(assignment: str, submissions: tuple[Path, ...], out: Path, isolation: str,
-          public_only: bool, select: str, fail_under: float | None, dataset: str, cifar10_dir: Path | None,
-          no_notebooks: bool, overrides: tuple[str, ...]) -> None:
+def grade(assignment: str, submissions: tuple[Path, ...], cifar10_dir: Path | None, select: str,
+          public_only: bool, force: bool, overrides: tuple[str, ...], **given) -> None:
     """Grade SUBMISSIONS (folders, .zip files, notebooks, or class folders) for ASSIGNMENT.
 
-    ASSIGNMENT is a built-in name (two_layer_net, fc_nets, cs498dl_nn) or an assignment folder.
+    ASSIGNMENT is a built-in name (see `grader assignments`) or an assignment folder. A class
+    folder holds one sub-folder, .zip or .ipynb per student (a Gradescope or LMS bulk download
+    unpacked). Unchanged submissions keep their previous results; a killed run resumes.
+    Settings not given here come from GRADER_* variables, then [tool.grader] in pyproject.toml,
+    then the assignment's [grader] table (see `grader config`).
     """
     spec = assignments.load(assignment)
-    data = grading_data(dataset, cifar10_dir)
+    conf = {k: v.value for k, v in configured(spec, given).items()}
+    data = grading_data(conf["dataset"], cifar10_dir)
     if data.note:
         click.echo(f"warning: {data.note}", err=True)
-    grading = GradeOptions(isolation=isolation, public_only=public_only, select=select, data=data,
-                           notebooks=not no_notebooks, parameters=parse_overrides(overrides))
-    with tqdm(desc="grading", unit="submission", disable=None, leave=False) as bar:
-        results = grade_all(spec, submissions, out, BatchOptions(grading, lambda _: bar.update(),
-                                                                 data.describe()))
-    click.echo(summary_table(results))
-    click.echo(f"\nResults: {out}/<submission>/results.json, report.html, junit.xml; "
+    grading = GradeOptions(isolation=conf["isolation"], public_only=public_only, select=select, data=data,
+                           notebooks=conf["notebooks"], parameters=parse_overrides(overrides))
+    out = Path(conf["out"])
+    jobs = effective_jobs(conf["jobs"])
+    with tqdm(desc="grading", unit="submission", disable=None, leave=False, dynamic_ncols=True) as bar:
+        options = BatchOptions(grading, jobs=jobs, scheduler=conf["scheduler"], force=force,
+                               on_start=lambda n: bar.reset(total=n),
+                               on_done=lambda r, reused: reused or bar.update(), dataset=data.describe())
+        batch = grade_all(spec, submissions, out, options)
+    show_batch(batch, out, jobs, conf["scheduler"])
+    below(batch.results, conf["fail_under"])
+
+
+def configured(spec: assignments.Assignment, given: dict) -> dict:
+    return resolve(given, spec.defaults, str(spec.root / "assignment.toml"))
+
+
+def show_batch(batch, out: Path, jobs: int, scheduler: str) -> None:
+    click.echo(summary_table(batch.results))
+    causes = failures_by_cause(batch.results)
+    if causes:
+        click.echo("\n" + causes)
+    where = f"on {scheduler}" if scheduler else f"{jobs} at a time"
+    reused = (f"; {batch.reused} unchanged since the last run kept their results (--force regrades them)"
+              if batch.reused else "")
+    click.echo(f"\nGraded {batch.graded} submission{'s' * (batch.graded != 1)} {where}{reused}.")
+    click.echo(f"Results: {out}/<submission>/results.json, report.html, junit.xml; "
                f"gradebook: {out / 'gradebook.csv'}")
     click.echo(f"Class dashboard: {out / 'index.html'}")
+
+
+def below(results, fail_under: float | None) -> None:
     low = [r.submission for r in results if fail_under is not None
            and 100 * r.score < fail_under * max(r.max_score, 1e-9)]
     if low:
         raise ScoreBelowThreshold(f"below --fail-under {fail_under:g}%: {', '.join(low)}")
+
+
+@main.command("config")
+@click.argument("assignment", required=False)
+def config(assignment: str | None) -> None:
+    """Show each setting's effective value and where it comes from (command line > GRADER_*
+    environment > [tool.grader] in pyproject.toml > the assignment's [grader] > default)."""
+    spec = assignments.load(assignment) if assignment else None
+    values = configured(spec, {}) if spec else resolve({})
+    rows = [(v.name, "" if v.value is None else str(v.value), v.source) for v in values.values()]
+    source, path = cifar10_source()
+    rows.append(("cifar10_dir", path, source))
+    width = max(len(r[1]) for r in rows) + 2
+    click.echo(f"{'setting':<12}  {'value':<{width}}source")
+    for name, value, source in rows:
+        click.echo(f"{name:<12}  {value:<{width}}{source}")
 
 
 def parse_overrides(items: tuple[str, ...]) -> tuple[tuple[str, object], ...]:
@@ -133,16 +182,3 @@ def report(out: Path) -> None:
     stored results, without regrading."""
     dashboard = reporting.rerender(out)
     click.echo(f"Class dashboard: {dashboard}")
-
-
-def summary_table(results) -> str:
-    """One line per submission: score, outcome counts, problems."""
-    width = max([len(r.submission) for r in results] + [10])
-    lines = [f"{'submission':<{width}}  {'score':>11}  {'passed':>6}  {'failed':>6}  notes"]
-    for r in results:
-        passed = sum(c.passed for c in r.checks)
-        causes = sorted({c.outcome for c in r.checks if not c.passed} - {"failed"})
-        notes = "; ".join(list(r.problems)[:2] + ([", ".join(causes)] if causes else []))
-        lines.append(f"{r.submission:<{width}}  {r.score:>5g}/{r.max_score:<5g}  {passed:>6}  "
-                     f"{len(r.checks) - passed:>6}  {notes[:100]}")
-    return "\n".join(lines)

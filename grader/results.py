@@ -159,6 +159,7 @@ class SubmissionResult:
     execution_time: float = 0.0
     problems: tuple[str, ...] = ()
     notebooks: tuple[NotebookRun, ...] = ()
+    cache_key: str = ""  # see grader.cache: what this result was computed from
 
     @property
     def score(self) -> float:

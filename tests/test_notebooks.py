@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 import re
 import sys
 from pathlib import Path
@@ -52,9 +53,12 @@ def run_cells(tmp_path, cells, limits=NotebookLimits(30, 90, 2048), requests=Non
               dataset_path="", minor=5):
     submission = tmp_path / "submission"
     path = write_notebook(submission / "nb.ipynb", cells, minor)
-    jail, _ = kernel_jail(best_level(), submission, "nb.ipynb", JailLimits(memory_mb=2048, cpu_seconds=120),
-                          dataset, dataset_path)
-    return run_notebook(path, submission, jail, limits, {}, requests or {}, tmp_path / "out" / "executed")
+    jail, tmp = kernel_jail(best_level(), submission, "nb.ipynb", JailLimits(memory_mb=2048, cpu_seconds=120),
+                            dataset, dataset_path)
+    try:
+        return run_notebook(path, submission, jail, limits, {}, requests or {}, tmp_path / "out" / "executed")
+    finally:
+        shutil.rmtree(tmp)
 
 
 def outputs(path: Path) -> list[str]:
@@ -153,7 +157,8 @@ def test_unreadable_notebooks_say_why(tmp_path):
         {"cells": [{"cell_type": "code", "input": "print(1)", "language": "python", "outputs": []}]}]}))
     nb, problems = read_notebook(old)
     assert nb.cells[0].source == "print(1)" and "nbformat 3" in problems[0]
-    jail, _ = kernel_jail(best_level(), tmp_path, "missing.ipynb", JailLimits(), None, "")
+    jail, tmp = kernel_jail(best_level(), tmp_path, "missing.ipynb", JailLimits(), None, "")
+    shutil.rmtree(tmp)  # neither notebook starts a kernel
     run, _, _ = run_notebook(tmp_path / "missing.ipynb", tmp_path, jail, NotebookLimits(5, 5, 512), {}, {}, None)
     assert run.status == "missing"
     run, _, _ = run_notebook(bad, tmp_path, jail, NotebookLimits(5, 5, 512), {}, {}, None)

@@ -48,3 +48,11 @@ def locate_cifar10(cli_dir: str | Path | None = None,
         if is_cifar10_dir(path):
             return batches_dir(path).resolve()
     raise DatasetNotFound("CIFAR-10", [(s, str(p)) for s, p in searched], FETCH_HINT)
+
+
+def cifar10_source(cwd: Path | None = None) -> tuple[str, str]:
+    """(where the CIFAR-10 setting comes from, the folder) for ``grader config``."""
+    for source, path in candidates(None, None, cwd):
+        if is_cifar10_dir(path):
+            return source, str(batches_dir(path))
+    return "not found (grader data fetch cifar10)", ""

@@ -1,0 +1,82 @@
+"""What a grading result depends on, as one key, so a batch grades only what changed.
+
+A result is reused when ``OUT/<id>/result.json`` carries the same key: the hash of the
+submission's bytes as handed in, the hash of the assignment (reference, checks, configuration),
+the grader's version and the options that change scores (checks selected, dataset, notebook
+variables, isolation). ``result.json`` is the last file a grading writes, so a run killed
+half-way leaves either a complete, reusable result or none.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import stat
+from pathlib import Path
+
+from . import __version__
+from .assignment import Assignment
+from .discover import SKIP_DIRS
+from .grade import GradeOptions
+from .report import RESULT_FILE, STUDENT_REPORT
+from .results import SubmissionResult
+
+IGNORED = SKIP_DIRS | {".pytest_cache"}
+
+
+def tree_hash(path: Path) -> str:
+    """SHA-256 of a file's bytes, or of a folder's relative paths and file bytes (symbolic links
+    by their target text, never followed; caches and VCS folders skipped)."""
+    h = hashlib.sha256()
+    path = Path(path)
+    if not path.is_dir():
+        h.update(path.read_bytes())
+        return h.hexdigest()
+    for root, dirs, files in os.walk(path, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if d not in IGNORED)
+        for name in sorted(files):
+            full = Path(root, name)
+            h.update(full.relative_to(path).as_posix().encode() + b"\0")
+            info = full.lstat()
+            if stat.S_ISLNK(info.st_mode):
+                h.update(b"link:" + os.readlink(full).encode())
+            elif stat.S_ISREG(info.st_mode):
+                h.update(hashlib.sha256(full.read_bytes()).digest())
+    return h.hexdigest()
+
+
+def options_digest(options: GradeOptions) -> dict:
+    """The options that change what a grading produces, as plain data."""
+    data = options.data
+    return {"isolation": options.isolation or "auto", "public_only": options.public_only,
+            "select": options.select, "notebooks": options.notebooks,
+            "parameters": [[name, repr(value)] for name, value in options.parameters],
+            "dataset": data.name if data else ""}
+
+
+def run_fingerprint(assignment: Assignment, options: GradeOptions) -> str:
+    """The part of every key shared by one batch: assignment, grader version, options."""
+    doc = {"assignment": tree_hash(assignment.root), "grader": __version__, "options": options_digest(options)}
+    return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
+
+
+def cache_key(source: Path, fingerprint: str) -> str:
+    """The key of ``source`` graded under ``fingerprint`` ("" when it cannot be read: never reused)."""
+    try:
+        return hashlib.sha256(f"{tree_hash(source)}:{fingerprint}".encode()).hexdigest()
+    except OSError:
+        return ""
+
+
+def cached_result(folder: Path, key: str) -> SubmissionResult | None:
+    """The stored result in ``folder`` when it was graded under ``key`` and its report exists."""
+    path = folder / RESULT_FILE
+    if not key or not path.is_file() or not (folder / STUDENT_REPORT).is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        result = SubmissionResult.from_json(data)
+    except (ValueError, TypeError, KeyError, OSError):
+        return None
+    return result if result.cache_key == key else None
