@@ -70,7 +70,7 @@ def grade_on_cluster(address: str, assignment: Assignment, tasks, out: Path, opt
     remote = dataclasses.replace(options, data=None)
     data = (options.data.name, str(options.data.path)) if options.data else None
     try:
-        client = Client(address, timeout=30)
+        client = Client(address, timeout=10)
     except (OSError, TimeoutError) as exc:
         raise UsageError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
     with client:
