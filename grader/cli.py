@@ -10,7 +10,9 @@ from tqdm import tqdm
 
 from . import __version__
 from . import assignment as assignments
-from .batch import BatchOptions, grade_all
+from .batch import BatchOptions, grade_all, run_info, write_outputs
+from .student import find_folder, self_check
+from .template import META, release
 from .data import fetch as fetching
 from .data.grading import CHOICES, grading_data
 from .errors import ScoreBelowThreshold, UsageError
@@ -173,6 +175,47 @@ def parse_overrides(items: tuple[str, ...]) -> tuple[tuple[str, object], ...]:
             raise UsageError(f"--set {name}: {text!r} is not a Python literal (quote strings)") from None
         pairs.append((name.strip(), value))
     return tuple(pairs)
+
+
+@main.command("check")
+@click.argument("assignment", required=False)
+@click.option("-k", "--select", default="", metavar="EXPR", help="Run only the checks matching this expression.")
+@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Also write report.html, junit.xml and results.json into this folder (for CI).")
+@click.option("--fail-under", type=float, default=100.0, show_default=True,
+              help="Exit with code 6 when the public score is below this percentage.")
+@click.option("--isolation", type=click.Choice(ISOLATIONS), default=None, envvar="GRADER_ISOLATION",
+              help="How to jail your code [default: auto].")
+def check(assignment: str | None, select: str, out: Path | None, fail_under: float, isolation: str | None) -> None:
+    """Check your work on the public checks, inside the assignment folder you received.
+
+    Works offline: the checks and the reference's answers ship in the folder's .grader/.
+    ASSIGNMENT (optional) is the assignment's name, to make sure you are in the right folder.
+    """
+    report = self_check(find_folder(Path.cwd(), assignment), select, isolation)
+    click.echo(report.text(), nl=False)
+    if out is not None:
+        folder = out / report.result.submission
+        write_outputs(folder, report.result, run_info(assignments.load(report.folder / META)))
+        click.echo(f"Report: {folder / 'report.html'}  JUnit: {folder / 'junit.xml'}")
+    result = report.result
+    if 100 * result.score < fail_under * max(result.max_score, 1e-9):
+        raise ScoreBelowThreshold(f"{100 * result.score / max(result.max_score, 1e-9):.0f}% of the public "
+                                  f"points, below the {fail_under:g}% required")
+
+
+@main.command("release")
+@click.argument("assignment")
+@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder to write [default: student_template/<name> in the current folder].")
+def release_command(assignment: str, out: Path | None) -> None:
+    """Write the student version of ASSIGNMENT: solutions stubbed, public checks and the
+    reference's recorded answers for `grader check`, no hidden check or solution."""
+    spec = assignments.load(assignment)
+    dest = out or Path("student_template") / spec.root.name
+    info = release(spec, dest)
+    click.echo(f"Released {spec.name} to {dest}: {len(info.public)} public checks, {info.answers} recorded "
+               f"answers; withheld {info.hidden} hidden and {len(info.grading_time)} grading-time checks.")
 
 
 @main.command("report")

@@ -23,7 +23,7 @@ from .release import SOLUTION_MARKERS
 MAX_FILE = 256 << 20
 MAX_TOTAL = 1 << 30
 MAX_FILES = 20_000
-SKIP_DIRS = {"__pycache__", ".git", ".ipynb_checkpoints", "__MACOSX"}
+SKIP_DIRS = {"__pycache__", ".git", ".ipynb_checkpoints", "__MACOSX", ".grader"}  # .grader: grader check's files
 
 
 class SubmissionError(GraderError):

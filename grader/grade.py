@@ -15,7 +15,7 @@ import pytest
 
 from . import __version__
 from .assignment import Assignment
-from .checks.plugin import GraderPlugin
+from .checks.plugin import GraderPlugin, Oracle, live_oracle
 from .discover import Submission
 from .errors import GraderError
 from .checks.context import CifarView, NotebookView
@@ -25,6 +25,7 @@ from .jail.sandbox import JailLimits, resolve_level
 from .limits import derived, reference_seconds
 from .notebook import NotebookLimits, NotebookOutcome, notebook_parameters, run_assignment_notebooks
 from .reference import Reference
+from .replay import ReplayingReference, Tape
 from .results import CheckResult, SubmissionResult
 
 TRAINING_SECONDS = 300  # CPU budget of one check's process: checks that train need minutes
@@ -41,7 +42,8 @@ class ChecksError(GraderError):
 class GradeOptions:
     """How to grade: isolation level (None = best available), which checks to run, the dataset,
     whether to run the notebooks, the notebook variables to override (``(name, value)`` pairs) and
-    a pytest ``-k`` expression selecting checks (``select``)."""
+    a pytest ``-k`` expression selecting checks (``select``), and where the reference's recorded
+    answers are when the reference itself is not at hand (``answers``, see :mod:`grader.replay`)."""
 
     isolation: str | None = None
     public_only: bool = False
@@ -49,6 +51,7 @@ class GradeOptions:
     notebooks: bool = True
     parameters: tuple[tuple[str, Any], ...] = ()
     select: str = ""
+    answers: Path | None = None  # replay the reference's recorded answers from here (grader check)
 
 
 def preload_for(submission: Submission) -> tuple[str, ...]:
@@ -71,11 +74,20 @@ def worker_options(assignment: Assignment, submission: Submission,
     )
 
 
+def oracle_for(assignment: Assignment, options: GradeOptions) -> Oracle:
+    if options.answers is not None:
+        tape = Tape.load(options.answers)
+        return lambda check: ReplayingReference(tape, check)
+    return live_oracle(Reference(assignment))
+
+
 def run_checks(assignment: Assignment, worker: Worker, options: GradeOptions,
-               artifacts: Path | None = None, notebooks: NotebookOutcome | None = None) -> list[CheckResult]:
+               artifacts: Path | None = None, notebooks: NotebookOutcome | None = None,
+               oracle: Oracle | None = None) -> list[CheckResult]:
     """Run ``checks/`` of the assignment against the worker's submission; one result per check.
-    Weight arrays the checks record are written to ``artifacts`` (skipped when None)."""
-    plugin = GraderPlugin(worker, Reference(assignment), assignment.limits.check_seconds,
+    Weight arrays the checks record are written to ``artifacts`` (skipped when None); ``oracle``
+    gives each check its ``reference`` (default: :func:`oracle_for` the options)."""
+    plugin = GraderPlugin(worker, oracle or oracle_for(assignment, options), assignment.limits.check_seconds,
                           assignment.packages, artifacts,
                           NotebookView(notebooks, dict(assignment.notebook.results)) if notebooks else None,
                           CifarView(options.data, assignment))

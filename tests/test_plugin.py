@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from grader import assignment as assignments
-from grader.checks.plugin import GraderPlugin
+from grader.checks.plugin import GraderPlugin, live_oracle
 from grader.jail.client import Worker, WorkerOptions
 from grader.reference import Reference
 
@@ -17,7 +17,7 @@ def plugin(tmp_path):
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "mod.py").write_text("def double(x):\n    return 2 * x\n")
     worker = Worker(tmp_path / "sub", WorkerOptions())
-    yield GraderPlugin(worker, Reference(assignments.load("two_layer_net")), 30.0)
+    yield GraderPlugin(worker, live_oracle(Reference(assignments.load("two_layer_net"))), 30.0)
     worker.close()
 
 

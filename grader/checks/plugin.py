@@ -23,7 +23,7 @@ import random
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import pytest
@@ -128,17 +128,26 @@ class ReferenceView:
         return value
 
 
+Oracle = Callable[[str], Any]  # check id -> what the ``reference`` fixture gives that check
+
+
+def live_oracle(reference: Reference) -> Oracle:
+    """The reference solution itself, imported in the grader's process."""
+    view = ReferenceView(reference)
+    return lambda check: view
+
+
 class GraderPlugin:
     """Registered with ``pytest.main(plugins=[...])``; collects one :class:`CheckResult` per check."""
 
-    def __init__(self, worker: Worker, reference: Reference, default_timeout: float,
+    def __init__(self, worker: Worker, oracle: Oracle, default_timeout: float,
                  packages: tuple[str, ...] = (), artifacts: Path | None = None,
                  notebook: NotebookView | None = None, cifar: CifarView | None = None) -> None:
         self._worker = worker
         self._artifacts = artifacts
         self._notebook = notebook
         self._cifar = cifar
-        self._reference = reference
+        self._oracle = oracle
         self._default_timeout = default_timeout
         self._packages = packages
         self.results: list[CheckResult] = []
@@ -162,8 +171,8 @@ class GraderPlugin:
             session.close()
 
     @pytest.fixture
-    def reference(self) -> ReferenceView:
-        return ReferenceView(self._reference)
+    def reference(self, request: pytest.FixtureRequest) -> Any:
+        return self._oracle(request.node.nodeid)
 
     @pytest.fixture
     def notebook(self) -> NotebookView:

@@ -1,0 +1,170 @@
+"""Checks of models/neural_net.py (CS498DL NeuralNetwork), through its public interface.
+
+Accepted forms (internals vary between terms and students): ``forward`` may return the last
+layer's scores or their softmax probabilities; gradients live in ``net.gradients`` keyed ``W1``
+or ``d_W1``; biases may be shaped ``(H,)`` or ``(1, H)``.
+"""
+
+import numpy as np
+
+from grader.checks import (as_array, as_dict, as_scalar, assert_close, assert_dict_close,
+                           assert_gradient, assert_scalar_close, hidden, plain, points)
+
+MODULE = "models.neural_net"
+
+
+def build(side, sizes, seed):
+    side.seed(seed)
+    return side.module(MODULE).NeuralNetwork(sizes[0], list(sizes[1:-1]), sizes[-1], len(sizes) - 1)
+
+
+def pair(student, reference, sizes, seed=0):
+    ref = build(reference, sizes, seed)
+    mine = build(student, sizes, seed)
+    params = as_dict("net.params", mine.params)
+    for name, value in ref.params.items():
+        shape = np.shape(params.get(name, value))
+        mine.params[name] = value.reshape(shape) if np.size(value) == np.prod(shape) else value
+    return mine, ref
+
+
+def inputs(seed, n, d, c, scale=1.0):
+    rng = np.random.RandomState(seed)
+    return scale * rng.randn(n, d), rng.randint(c, size=n)
+
+
+def softmax(x):
+    e = np.exp(x - x.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def gradients(net):
+    grads = as_dict("net.gradients (set by backward)", plain(net.gradients))
+    return {(k[2:] if isinstance(k, str) and k.startswith("d_") else k): v for k, v in grads.items()}
+
+
+def check_forward(student, reference, sizes, seed, scale=1.0):
+    mine, ref = pair(student, reference, sizes, seed)
+    X, _ = inputs(seed + 100, 7, sizes[0], sizes[-1], scale)
+    scores = ref.forward(X)
+    got = as_array("forward(X)", mine.forward(X), scores.shape)
+    if np.allclose(got, softmax(scores), atol=1e-8, rtol=1e-6):
+        return
+    assert_close("forward(X) scores", got, scores, atol=1e-8, rtol=1e-6)
+
+
+def check_backward(student, reference, sizes, seed, reg):
+    mine, ref = pair(student, reference, sizes, seed)
+    X, y = inputs(seed + 200, 7, sizes[0], sizes[-1])
+    mine.forward(X)
+    ref.forward(X)
+    assert_scalar_close(f"backward(y, reg={reg}) loss", mine.backward(y, reg), ref.backward(y, reg), atol=1e-9)
+    assert_dict_close(f"gradients at reg={reg}", gradients(mine), ref.gradients, rtol=1e-6, atol=1e-10)
+
+
+def expected_step(params, grads, state, opt, lr, b1, b2, eps, t):
+    """One SGD or Adam step computed here from the student's own gradients."""
+    out = {}
+    for name, value in params.items():
+        g = np.reshape(as_array(f"gradients['{name}']", grads.get(name)), np.shape(value))
+        if opt == "SGD":
+            out[name] = value - lr * g
+            continue
+        m = b1 * state.get(("m", name), 0.0) + (1 - b1) * g
+        v = b2 * state.get(("v", name), 0.0) + (1 - b2) * g * g
+        state[("m", name)], state[("v", name)] = m, v
+        out[name] = value - lr * (m / (1 - b1 ** t)) / (np.sqrt(v / (1 - b2 ** t)) + eps)
+    return out
+
+
+def check_update(student, reference, sizes, opt, steps, lr, b1=0.9, b2=0.999, eps=1e-8):
+    """update applies the rule to the gradients backward computed (right or wrong)."""
+    mine, _ = pair(student, reference, sizes, 3)
+    X, y = inputs(7, 7, sizes[0], sizes[-1])
+    state = {}
+    for step, t in enumerate(steps):
+        mine.forward(X)
+        mine.backward(y, 1e-3)
+        before = {k: np.asarray(v, dtype=float) for k, v in as_dict("net.params", mine.params).items()}
+        expected = expected_step(before, gradients(mine), state, opt, lr, b1, b2, eps, t)
+        mine.update(lr, b1, b2, eps, opt, t)
+        assert_dict_close(f"params after {opt} step {step + 1} (t={t})", mine.params, expected,
+                          rtol=1e-6, atol=1e-10)
+
+
+@points(1)
+def test_forward_two_layers(student, reference):
+    """forward of a 2-layer network."""
+    check_forward(student, reference, (6, 8, 4), 0)
+
+
+@points(1)
+def test_forward_three_layers(student, reference):
+    """forward of a 3-layer network."""
+    check_forward(student, reference, (6, 8, 5, 4), 1)
+
+
+@points(2)
+def test_backward_two_layers(student, reference):
+    """backward of a 2-layer network: loss and gradients (reg 0 and 0.05)."""
+    for reg in (0.0, 0.05):
+        check_backward(student, reference, (6, 8, 4), 2, reg)
+
+
+@points(2)
+def test_backward_three_layers(student, reference):
+    """backward of a 3-layer network: loss and gradients (reg 0 and 0.05)."""
+    for reg in (0.0, 0.05):
+        check_backward(student, reference, (6, 8, 5, 4), 3, reg)
+
+
+@points(1)
+def test_numeric_gradient(student, reference):
+    """Your gradients agree with a numeric gradient of your own loss (3 layers)."""
+    mine, ref = pair(student, reference, (5, 6, 6, 3), 4)
+    X, y = inputs(204, 6, 5, 3)
+    mine.forward(X)
+    mine.backward(y, 0.05)
+    grads = gradients(mine)
+    for name, value in ref.params.items():
+        def loss_at(v, name=name):
+            mine.params[name] = v
+            mine.forward(X)
+            return mine.backward(y, 0.05)
+        try:
+            assert_gradient(f"gradients['{name}']", loss_at, np.array(value, dtype=float),
+                            np.reshape(as_array(name, grads.get(name)), np.shape(value)), max_error=1e-6)
+        finally:
+            mine.params[name] = value
+
+
+@points(1)
+def test_sgd_update(student, reference):
+    """update with SGD moves every parameter by -lr * gradient."""
+    check_update(student, reference, (6, 8, 4), "SGD", [1, 1], 0.05)
+
+
+@points(2)
+def test_adam_update(student, reference):
+    """update with Adam: moment estimates with bias correction (t passed by the caller)."""
+    check_update(student, reference, (6, 8, 4), "Adam", [1, 1, 2], 3e-4, 0.7, 0.79, 1e-8)
+
+
+@points(1)
+def test_training_learns(student, record):
+    """The assignment's training loop lowers the loss and fits separable data (SGD and Adam)."""
+    rng = np.random.RandomState(0)
+    y = rng.randint(3, size=300)
+    X = 3 * rng.randn(3, 5)[y] + rng.randn(300, 5)
+    for opt, lr in (("SGD", 0.1), ("Adam", 0.01)):
+        net = build(student, (5, 16, 3), 1)
+        losses = []
+        for epoch in range(30):
+            net.forward(X)
+            losses.append(as_scalar("loss", net.backward(y, 1e-4)))
+            net.update(lr, 0.9, 0.999, 1e-8, opt, epoch + 1)
+        record.curves(f"{opt}: training loss", {"loss": losses}, xlabel="epoch", ylabel="loss")
+        first, loss = losses[0], losses[-1]
+        accuracy = float(np.mean(np.argmax(as_array("forward", net.forward(X)), axis=1) == y))
+        assert loss < 0.5 * first, f"{opt}: loss went from {first:.3f} to {loss:.3f} in 30 steps"
+        assert accuracy > 0.9, f"{opt}: training accuracy {accuracy:.2f} on easily separable data"
