@@ -10,6 +10,7 @@ from tqdm import tqdm
 
 from . import __version__
 from . import assignment as assignments
+from .ci import CiOptions, ci_files, write_ci_files
 from .batch import BatchOptions, grade_all, run_info, write_outputs
 from .student import find_folder, self_check
 from .template import META, release
@@ -216,6 +217,30 @@ def release_command(assignment: str, out: Path | None) -> None:
     info = release(spec, dest)
     click.echo(f"Released {spec.name} to {dest}: {len(info.public)} public checks, {info.answers} recorded "
                f"answers; withheld {info.hidden} hidden and {len(info.grading_time)} grading-time checks.")
+
+
+@main.group()
+def ci() -> None:
+    """Continuous integration for submission repositories."""
+
+
+@ci.command("init")
+@click.option("--fail-under", type=float, default=100.0, show_default=True,
+              help="Fail the build below this percentage of the public points.")
+@click.option("--install", default=CiOptions("").install, show_default=True,
+              help="What pip installs (a version, a wheel URL or git+https://... of your course's grader).")
+@click.option("--github/--no-github", default=True, help="Write .github/workflows/grader.yml.")
+@click.option("--gitlab/--no-gitlab", default=True, help="Write .gitlab-ci.yml.")
+@click.option("--force", is_flag=True, help="Replace existing CI files.")
+def ci_init(fail_under: float, install: str, github: bool, gitlab: bool, force: bool) -> None:
+    """Write CI files that run `grader check` on every push of this assignment repository,
+    keep the HTML report and JUnit XML, and fail below --fail-under."""
+    folder = find_folder(Path.cwd())
+    name = assignments.load(folder / META).name
+    files = ci_files(CiOptions(name, fail_under, install), github, gitlab)
+    for path in write_ci_files(folder, files, force):
+        click.echo(f"wrote {path}")
+    click.echo("Commit them; every push then runs the public checks.")
 
 
 @main.command("report")
