@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import os
 import sys
@@ -16,6 +17,7 @@ import pytest
 from . import __version__
 from .assignment import Assignment
 from .checks.plugin import GraderPlugin, Oracle, live_oracle
+from .diagnose import diagnose
 from .discover import Submission
 from .errors import GraderError
 from .checks.context import CifarView, NotebookView
@@ -176,6 +178,9 @@ def grade_submission(assignment: Assignment, submission: Submission,
     notebooks = run_notebooks(assignment, submission, options, out)
     with Worker(submission.path, worker_options(assignment, submission, options.isolation)) as worker:
         results = run_checks(assignment, worker, options, out / "artifacts" if out else None, notebooks)
+        if options.answers is None:  # offline (grader check) there is no reference to mutate
+            results = diagnose(assignment, results, lambda select, oracle: run_checks(
+                assignment, worker, dataclasses.replace(options, select=select), None, notebooks, oracle))
         isolation = worker.isolation
     return SubmissionResult(
         submission=submission.id, assignment=assignment.name, checks=tuple(results),

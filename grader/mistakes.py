@@ -35,6 +35,10 @@ class Mistake:
     hint: str
     fails: tuple[str, ...]
     edits: tuple[Edit, ...]
+    # grader.diagnose: try this mutant on failed checks (false for mistakes that hang or do not
+    # import), and a regex naming it from a failed check's message
+    diagnose: bool = True
+    signature: str = ""
 
 
 def load_mistakes(assignment: Assignment) -> list[Mistake]:
@@ -47,7 +51,8 @@ def load_mistakes(assignment: Assignment) -> list[Mistake]:
         try:
             edits = tuple(Edit(**e) for e in entry["edit"])
             mistakes.append(Mistake(entry["id"], entry["title"], entry["hint"],
-                                    tuple(entry.get("fails", ())), edits))
+                                    tuple(entry.get("fails", ())), edits, bool(entry.get("diagnose", True)),
+                                    str(entry.get("signature", ""))))
         except (KeyError, TypeError) as exc:
             raise AssignmentError(f"{path}: invalid mistake {entry.get('id', '?')}: {exc}") from None
     return mistakes

@@ -50,6 +50,7 @@ class CheckResult:
     hint: str = ""
     details: dict[str, Any] = field(default_factory=dict)
     artifacts: tuple[Artifact, ...] = ()
+    diagnosis: dict[str, str] = field(default_factory=dict)  # a catalogued mistake: mistake, title, hint
 
     def __post_init__(self) -> None:
         if self.outcome not in OUTCOMES:
@@ -64,6 +65,7 @@ class CheckResult:
         if self.hidden:
             return f"Hidden check: {self.outcome}."
         parts = [self.message, f"Hint: {self.hint}" if self.hint else "",
+                 f"Likely mistake: {self.diagnosis['title']}. {self.diagnosis['hint']}" if self.diagnosis else "",
                  f"Your code printed:\n{self.output}" if self.output and not self.passed else ""]
         return "\n\n".join(p for p in parts if p)
 

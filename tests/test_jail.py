@@ -194,3 +194,42 @@ def test_grader_package_is_masked_when_it_sits_in_a_bound_directory(tmp_path, mo
             look = s.module("peek").look
             assert look(str(REPO / "grader")) == []
             assert "pyproject.toml" in look(str(REPO))
+
+
+ORPHAN_SCRIPT = """
+import sys
+from pathlib import Path
+from grader.jail.client import Worker, WorkerOptions
+submission = Path(sys.argv[1])
+(submission / "beat.py").write_text(
+    "import time\\ndef forever():\\n    while True:\\n        open('beat', 'a').write('x')\\n        time.sleep(0.02)\\n")
+with Worker(submission, WorkerOptions(isolation=sys.argv[2], call_seconds=120)) as worker:
+    print("started", flush=True)
+    worker.session(120, 120).module("beat").forever()
+"""
+
+
+@pytest.mark.parametrize("level", ["unshare", "rlimits"])
+def test_student_code_dies_with_a_killed_grader(tmp_path, level):
+    """A grader killed with SIGKILL leaves no student code running (bubblewrap has
+    --die-with-parent; the other levels ask the kernel for SIGKILL when the grader dies)."""
+    import subprocess
+    import sys
+
+    (tmp_path / "sub").mkdir()
+    script = tmp_path / "grader_process.py"
+    script.write_text(ORPHAN_SCRIPT)
+    grader = subprocess.Popen([sys.executable, str(script), str(tmp_path / "sub"), level],
+                              stdout=subprocess.PIPE, text=True)
+    assert grader.stdout.readline().strip() == "started"
+    beat = tmp_path / "sub" / "beat"
+    deadline = time.monotonic() + 30
+    while not (beat.exists() and beat.stat().st_size > 5) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert beat.stat().st_size > 5, "the student code never ran"
+    grader.kill()
+    grader.wait()
+    time.sleep(1.0)
+    size = beat.stat().st_size
+    time.sleep(1.0)
+    assert beat.stat().st_size == size, "student code kept running after the grader was killed"

@@ -16,9 +16,11 @@ Isolation levels, strongest first (recorded in every result):
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import os
 import resource
+import signal
 import shutil
 import site
 import subprocess
@@ -58,8 +60,24 @@ def scrubbed_env(home: str) -> dict[str, str]:
     }
 
 
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """Ask the kernel to SIGKILL this process when the grader dies (bubblewrap's
+    ``--die-with-parent`` for the levels without it): a killed grader never leaves a student's
+    code running, e.g. filling the disk."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)  # libc is loaded already
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        pass
+
+
 def apply_limits(limits: JailLimits) -> None:
-    """Set rlimits in the child between fork and exec (``preexec_fn``)."""
+    """Set rlimits in the child between fork and exec (``preexec_fn``), and tie its life to the
+    grader's."""
+    die_with_parent()
     mib = 1 << 20
     resource.setrlimit(resource.RLIMIT_AS, (limits.memory_mb * mib,) * 2)
     resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 5))

@@ -62,6 +62,7 @@ def check_view(check: CheckResult, audience: str, images: list[dict[str, str]]) 
         "visible": visible,
         "message": check.message if visible else "",
         "hint": check.hint if visible else "",
+        "diagnosis": check.diagnosis if visible else {},
         "output": check.output if visible and not check.passed else "",
         "details": check.details if visible else {},
         "images": images if visible else [],

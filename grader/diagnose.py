@@ -1,0 +1,85 @@
+"""Name the likely mistake behind a failed check.
+
+Each catalogued mistake (``reference/<name>/mistakes.toml``, :mod:`grader.mistakes`) is a small
+edit of the reference. When a check fails, the grader runs it again with a *mutant* reference,
+the reference with that mistake made, in place of the real one: same inputs, same student code.
+If the check now passes, the student's outputs match the mutant's, and the report names the
+mistake and gives its hint. Checks that do not compare with the reference (a loss that must stay
+finite, a gradient checked numerically against the student's own loss) are matched by the
+mistake's ``signature``, a regular expression over the failed check's message.
+
+Only mistakes that list the check among the ones they fail are tried, mutants are instructor code
+run in the grader's process (mistakes that hang or do not import say ``diagnose = false``), and
+the re-runs stop after a time budget.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import tempfile
+import time
+from pathlib import Path
+
+from .assignment import Assignment
+from .checks.plugin import Oracle, live_oracle
+from .mistakes import Mistake, load_mistakes, make_mistaken_submission
+from .reference import Reference
+from .results import CheckResult
+
+BUDGET_SECONDS = 30.0
+_MUTANTS: dict[tuple[str, str], Reference] = {}
+
+
+def check_name(check_id: str) -> str:
+    """``test_x`` from ``file.py::test_x[param]``: the name ``mistakes.toml`` uses."""
+    return check_id.split("::")[-1].split("[")[0]
+
+
+def mutant_oracle(assignment: Assignment, mistake: Mistake) -> Oracle:
+    """The reference with ``mistake`` made, importable under its own package prefix (made once
+    per process)."""
+    key = (str(assignment.root), mistake.id)
+    if key not in _MUTANTS:
+        folder = Path(tempfile.mkdtemp(prefix=f"grader-mutant-{mistake.id}-"))
+        make_mistaken_submission(assignment, mistake, folder)
+        _MUTANTS[key] = Reference(dataclasses.replace(assignment, name=f"{assignment.name}__{mistake.id}",
+                                                      root=folder))
+    return live_oracle(_MUTANTS[key])
+
+
+def by_signature(check: CheckResult, mistakes: list[Mistake]) -> Mistake | None:
+    for mistake in mistakes:
+        if mistake.signature and check_name(check.id) in mistake.fails and \
+                re.search(mistake.signature, check.message, re.IGNORECASE):
+            return mistake
+    return None
+
+
+def diagnose(assignment: Assignment, results: list[CheckResult], rerun,
+             budget: float = BUDGET_SECONDS) -> list[CheckResult]:
+    """``results`` with ``diagnosis`` filled on failed checks a catalogued mistake explains.
+    ``rerun(select, oracle)`` runs the checks matching a ``-k`` expression with ``oracle`` as the
+    reference and returns their results."""
+    failed = {c.id: c for c in results if c.outcome == "failed"}
+    mistakes = [m for m in load_mistakes(assignment) if m.diagnose]
+    if not failed or not mistakes:
+        return results
+    found: dict[str, Mistake] = {}
+    deadline = time.monotonic() + budget
+    for mistake in mistakes:
+        targets = [cid for cid in failed if cid not in found and check_name(cid) in mistake.fails]
+        if not targets or time.monotonic() > deadline:
+            continue
+        select = " or ".join(sorted({check_name(cid) for cid in targets}))
+        for again in rerun(select, mutant_oracle(assignment, mistake)):
+            if again.id in targets and again.passed:
+                found[again.id] = mistake
+    for cid, check in failed.items():
+        if cid not in found:
+            match = by_signature(check, mistakes)
+            if match:
+                found[cid] = match
+    return [dataclasses.replace(c, diagnosis={"mistake": found[c.id].id, "title": found[c.id].title,
+                                              "hint": found[c.id].hint}) if c.id in found else c
+            for c in results]
