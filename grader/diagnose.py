@@ -10,7 +10,8 @@ mistake's ``signature``, a regular expression over the failed check's message.
 
 Only mistakes that list the check among the ones they fail are tried, mutants are instructor code
 run in the grader's process (mistakes that hang or do not import say ``diagnose = false``), and
-the re-runs stop after a time budget.
+the re-runs stop after a time budget. Signatures also name mistakes behind crashes and timeouts
+(Python 2 syntax, a forward pass that never returns).
 """
 
 from __future__ import annotations
@@ -48,9 +49,13 @@ def mutant_oracle(assignment: Assignment, mistake: Mistake) -> Oracle:
     return live_oracle(_MUTANTS[key])
 
 
+def may_fail(mistake: Mistake, check_id: str) -> bool:
+    return mistake.fails == ("*",) or check_name(check_id) in mistake.fails
+
+
 def by_signature(check: CheckResult, mistakes: list[Mistake]) -> Mistake | None:
     for mistake in mistakes:
-        if mistake.signature and check_name(check.id) in mistake.fails and \
+        if mistake.signature and may_fail(mistake, check.id) and \
                 re.search(mistake.signature, check.message, re.IGNORECASE):
             return mistake
     return None
@@ -62,24 +67,24 @@ def diagnose(assignment: Assignment, results: list[CheckResult], rerun,
     ``rerun(select, oracle)`` runs the checks matching a ``-k`` expression with ``oracle`` as the
     reference and returns their results."""
     failed = {c.id: c for c in results if c.outcome == "failed"}
-    mistakes = [m for m in load_mistakes(assignment) if m.diagnose]
-    if not failed or not mistakes:
+    mistakes = load_mistakes(assignment)
+    if not mistakes or all(c.passed for c in results):
         return results
     found: dict[str, Mistake] = {}
     deadline = time.monotonic() + budget
-    for mistake in mistakes:
-        targets = [cid for cid in failed if cid not in found and check_name(cid) in mistake.fails]
+    for mistake in (m for m in mistakes if m.diagnose):
+        targets = [cid for cid in failed if cid not in found and may_fail(mistake, cid)]
         if not targets or time.monotonic() > deadline:
             continue
         select = " or ".join(sorted({check_name(cid) for cid in targets}))
         for again in rerun(select, mutant_oracle(assignment, mistake)):
             if again.id in targets and again.passed:
                 found[again.id] = mistake
-    for cid, check in failed.items():
-        if cid not in found:
+    for check in results:  # failed, crashed or timed out: the message may name the mistake
+        if not check.passed and check.id not in found:
             match = by_signature(check, mistakes)
             if match:
-                found[cid] = match
+                found[check.id] = match
     return [dataclasses.replace(c, diagnosis={"mistake": found[c.id].id, "title": found[c.id].title,
                                               "hint": found[c.id].hint}) if c.id in found else c
             for c in results]

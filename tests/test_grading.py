@@ -7,13 +7,14 @@ import json
 
 import pytest
 from click.testing import CliRunner
+from markupsafe import escape
 
 from grader import assignment as assignments
 from grader.batch import grade_one
 from grader.cli import main
 from grader.discover import prepare
 from grader.grade import GradeOptions, grade_submission
-from grader.mistakes import load_mistakes, make_mistaken_submission, student_files
+from grader.mistakes import Edit, apply_edits, load_mistakes, make_mistaken_submission, student_files
 from grader.release import release_files
 from grader.results import SubmissionResult, without_timing
 
@@ -67,6 +68,34 @@ def test_mistake_loses_exactly_its_checks(name, mistake, tmp_path):
     for check in result.checks:
         if not check.passed:
             assert check.message, f"{check.id} failed without a message"
+    # the grader names the mistake (and no other) on the checks it explains
+    named = {c.diagnosis["mistake"] for c in result.checks if c.diagnosis}
+    assert named == {mistake.id}, named
+    explained = [c for c in result.checks if c.diagnosis]
+    assert all(c.diagnosis["title"] == mistake.title and c.diagnosis["hint"] == mistake.hint for c in explained)
+
+
+def test_no_mistake_is_named_for_a_correct_or_unknown_one(tmp_path):
+    a = assignments.load("two_layer_net")
+    folder = student_files(a, tmp_path / "leaky")
+    apply_edits(folder, (Edit("cs231n/classifiers/neural_net.py", "hidden = np.maximum(0, hidden_in)",
+                              "hidden = np.maximum(0.01 * hidden_in, hidden_in)"),))
+    unknown = grade_folder("two_layer_net", folder, tmp_path)
+    assert unknown.score < unknown.max_score and not any(c.diagnosis for c in unknown.checks)
+    correct = grade_folder("two_layer_net", student_files(a, tmp_path / "ref"), tmp_path / "again")
+    assert not any(c.diagnosis for c in correct.checks)
+
+
+def test_the_reports_name_the_mistake(tmp_path):
+    a = assignments.load("two_layer_net")
+    mistake = {m.id: m for m in load_mistakes(a)}["reg_half_convention"]
+    folder = make_mistaken_submission(a, mistake, tmp_path / "half")
+    grade_one(a, folder, tmp_path / "out", MODULES)
+    student = (tmp_path / "out" / "half" / "report.html").read_text()
+    assert f"Likely mistake: {escape(mistake.title)}." in student and str(escape(mistake.hint)) in student
+    gradescope = json.loads((tmp_path / "out" / "half" / "results.json").read_text())
+    assert any(f"Likely mistake: {mistake.title}" in t["output"] for t in gradescope["tests"]
+               if t["visibility"] == "visible")
 
 
 def test_messages_point_at_the_bug(tmp_path):

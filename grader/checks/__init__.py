@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from .helpers import (PartialCredit, as_array, as_dict, as_scalar, assert_close, assert_dict_close,
+from .helpers import (Mismatch, PartialCredit, as_array, as_dict, as_scalar, assert_close, assert_dict_close,
                       assert_gradient, assert_gradient_sparse, assert_rel_error, assert_scalar_close, describe,
                       grade_accuracy, numeric_gradient_errors, plain)
 
@@ -38,6 +38,6 @@ def call_timeout(seconds: float):
     return pytest.mark.call_timeout(seconds)
 
 
-__all__ = ["points", "hidden", "title", "timeout", "call_timeout", "PartialCredit", "grade_accuracy", "as_array", "as_dict", "as_scalar",
+__all__ = ["points", "hidden", "title", "timeout", "call_timeout", "Mismatch", "PartialCredit", "grade_accuracy", "as_array", "as_dict", "as_scalar",
            "assert_close", "assert_dict_close", "assert_gradient", "assert_gradient_sparse", "assert_rel_error",
            "assert_scalar_close", "describe", "numeric_gradient_errors", "plain"]
