@@ -7,7 +7,7 @@ or ``d_W1``; biases may be shaped ``(H,)`` or ``(1, H)``.
 
 import numpy as np
 
-from grader.checks import (as_array, as_dict, as_scalar, assert_close, assert_dict_close,
+from grader.checks import (Mismatch, as_array, as_dict, as_scalar, assert_close, assert_dict_close,
                            assert_gradient, assert_scalar_close, hidden, plain, points)
 
 MODULE = "models.neural_net"
@@ -62,19 +62,36 @@ def check_backward(student, reference, sizes, seed, reg):
     assert_dict_close(f"gradients at reg={reg}", gradients(mine), ref.gradients, rtol=1e-6, atol=1e-10)
 
 
-def expected_step(params, grads, state, opt, lr, b1, b2, eps, t):
-    """One SGD or Adam step computed here from the student's own gradients."""
+def expected_step(params, grads, state, opt, lr, b1, b2, eps, t, bias_correction=True, sign=1.0):
+    """One SGD or Adam step computed here from the student's own gradients (``bias_correction``
+    and ``sign`` give the known wrong variants, to name them)."""
     out = {}
     for name, value in params.items():
         g = np.reshape(as_array(f"gradients['{name}']", grads.get(name)), np.shape(value))
         if opt == "SGD":
-            out[name] = value - lr * g
+            out[name] = value - sign * lr * g
             continue
         m = b1 * state.get(("m", name), 0.0) + (1 - b1) * g
         v = b2 * state.get(("v", name), 0.0) + (1 - b2) * g * g
         state[("m", name)], state[("v", name)] = m, v
-        out[name] = value - lr * (m / (1 - b1 ** t)) / (np.sqrt(v / (1 - b2 ** t)) + eps)
+        m_hat, v_hat = (m / (1 - b1 ** t), v / (1 - b2 ** t)) if bias_correction else (m, v)
+        out[name] = value - sign * lr * m_hat / (np.sqrt(v_hat) + eps)
     return out
+
+
+VARIANTS = {"SGD": ("steps up the gradient (params + lr * grad): the update must subtract", {"sign": -1.0}),
+            "Adam": ("matches Adam without bias correction: divide m by (1 - b1**t) and v by (1 - b2**t)",
+                     {"bias_correction": False})}
+
+
+def explain_update(mine, before, grads, state, opt, lr, b1, b2, eps, t):
+    """Why the student's step differs, when it is a known wrong variant ("" otherwise)."""
+    advice, changes = VARIANTS[opt]
+    variant = expected_step(before, grads, dict(state), opt, lr, b1, b2, eps, t, **changes)
+    got = as_dict("net.params", mine.params)
+    if all(np.allclose(np.asarray(got[k], dtype=float), variant[k], rtol=1e-6, atol=1e-10) for k in variant):
+        return f"your {opt} step {advice}"
+    return ""
 
 
 def check_update(student, reference, sizes, opt, steps, lr, b1=0.9, b2=0.999, eps=1e-8):
@@ -86,10 +103,18 @@ def check_update(student, reference, sizes, opt, steps, lr, b1=0.9, b2=0.999, ep
         mine.forward(X)
         mine.backward(y, 1e-3)
         before = {k: np.asarray(v, dtype=float) for k, v in as_dict("net.params", mine.params).items()}
-        expected = expected_step(before, gradients(mine), state, opt, lr, b1, b2, eps, t)
+        grads = gradients(mine)
+        previous = dict(state)
+        expected = expected_step(before, grads, state, opt, lr, b1, b2, eps, t)
         mine.update(lr, b1, b2, eps, opt, t)
-        assert_dict_close(f"params after {opt} step {step + 1} (t={t})", mine.params, expected,
-                          rtol=1e-6, atol=1e-10)
+        try:
+            assert_dict_close(f"params after {opt} step {step + 1} (t={t})", mine.params, expected,
+                              rtol=1e-6, atol=1e-10)
+        except Mismatch as exc:
+            advice = explain_update(mine, before, grads, previous, opt, lr, b1, b2, eps, t)
+            if advice:
+                raise Mismatch(f"{exc}\n{advice}", exc.details) from None
+            raise
 
 
 @points(1)
