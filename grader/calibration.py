@@ -3,7 +3,8 @@
 Recipes mirror the seeds' notebooks:
 - ``neural_net_train``: cs231n assignment 1, ``TwoLayerNet.train`` (SGD with per-epoch decay);
 - ``solver``: cs231n fully-connected nets, a model trained by ``Solver``;
-- ``epoch_loop``: CS498DL, the notebook's shuffled mini-batch loop with SGD or Adam.
+- ``epoch_loop``: CS498DL, the notebook's shuffled mini-batch loop with SGD or Adam;
+- ``linear_classifier_train``: cs231n assignment 1, ``Softmax().train`` (SGD on sampled batches).
 Each returns test accuracy computed here from the model's predictions.
 """
 
@@ -72,10 +73,18 @@ def _epoch_loop(ref: Reference, d: Split, hp: Mapping[str, Any]) -> np.ndarray:
     return np.argmax(net.forward(d.X_test), axis=1)
 
 
+def _linear_classifier_train(ref: Reference, d: Split, hp: Mapping[str, Any]) -> np.ndarray:
+    classifier = ref.module("cs231n.classifiers.linear_classifier").Softmax()
+    classifier.train(d.X_train, d.y_train, learning_rate=hp["learning_rate"], reg=hp["reg"],
+                     num_iters=hp["num_iters"], batch_size=hp["batch_size"])
+    return classifier.predict(d.X_test)
+
+
 RECIPES: dict[str, Callable[[Reference, Split, Mapping[str, Any]], np.ndarray]] = {
     "neural_net_train": _neural_net_train,
     "solver": _solver,
     "epoch_loop": _epoch_loop,
+    "linear_classifier_train": _linear_classifier_train,
 }
 
 

@@ -18,10 +18,10 @@ from grader.mistakes import Edit, apply_edits, load_mistakes, make_mistaken_subm
 from grader.release import release_files
 from grader.results import SubmissionResult, without_timing
 
-NAMES = ["two_layer_net", "fc_nets", "cs498dl_nn"]
+NAMES = ["two_layer_net", "fc_nets", "cs498dl_nn", "softmax"]
 MISTAKES = [(name, m) for name in NAMES for m in load_mistakes(assignments.load(name))]
 # The checks of the submitted modules; notebooks and CIFAR-10 have their own tests (test_notebooks.py).
-MODULES = GradeOptions(notebooks=False, select="not test_notebook")
+MODULES = GradeOptions(notebooks=False, select="not test_notebook and not test_cifar")
 MODULE_ARGS = ["--no-notebooks", "-k", "not test_notebook"]
 
 

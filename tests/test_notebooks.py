@@ -259,6 +259,15 @@ def test_reference_notebooks_score_full_marks_on_the_real_subset(name, cifar_sub
     assert bool(result.notebooks[0].answers) == (name != "cs498dl_nn")  # cs231n's inline answers
 
 
+@pytest.mark.slow
+def test_softmax_trains_like_the_reference_on_the_real_subset(cifar_subset, tmp_path):
+    a = assignments.load("softmax")
+    result = grade_one(a, student_files(a, tmp_path / "ref"), tmp_path / "out",
+                       GradeOptions(data=GradingData("cifar10-subset", cifar_subset), select="test_cifar"))
+    assert [c.id.split("::")[-1] for c in result.checks] == ["test_training_on_cifar"]
+    assert result.score == result.max_score == 2, result.checks[0].message
+
+
 def test_kaggle_csv_errors_are_precise(tmp_path):
     def bad_csv(nb):
         cell = next(c for c in nb.cells if "output_submission_csv(" in c.source and "sgd" in c.source)
