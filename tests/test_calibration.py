@@ -7,7 +7,7 @@ import pytest
 from grader import assignment as assignments
 from grader.calibration import reference_accuracy
 
-CASES = [(name, setting) for name in ("two_layer_net", "fc_nets", "cs498dl_nn")
+CASES = [(name, setting) for name in ("two_layer_net", "fc_nets", "cs498dl_nn", "softmax")
          for setting in ("default", "tuned")]
 
 
