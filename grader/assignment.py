@@ -38,6 +38,10 @@ class Limits:
     # never below notebook_floor_seconds nor above the two limits above.
     notebook_factor: float = 5.0
     notebook_floor_seconds: float = 60.0
+    # A check's limit is check_factor x the reference's time on it, at least check_floor_seconds,
+    # at most check_seconds (grader.limits); check_factor = 0 keeps check_seconds for every check.
+    check_factor: float = 10.0
+    check_floor_seconds: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -92,13 +96,18 @@ class NotebookSpec:
     variables for the split sizes (``train``, ``val``, ``test``), set to the grading split;
     ``parameters``: per dataset name, more variables to set (e.g. a training budget);
     ``outputs``: glob patterns (relative to the notebook's folder) of files the notebook writes
-    that checks read, such as Kaggle CSVs.
+    that checks read, such as Kaggle CSVs; ``module``: the module the notebook's definitions
+    become, for checks to import; ``execute``: whether the notebook runs at all.
     """
 
     results: Mapping[str, str] = field(default_factory=dict)
     outputs: tuple[str, ...] = ()
     split_names: Mapping[str, str] = field(default_factory=dict)
     parameters: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    # For assignments whose graded functions live in the notebook: its definitions become this
+    # importable module (grader.nbmodule); ``execute = false`` skips running the notebook.
+    module: str = ""
+    execute: bool = True
 
 
 @dataclass(frozen=True)

@@ -11,39 +11,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import stat
 from pathlib import Path
 
 from . import __version__
 from .assignment import Assignment
-from .discover import SKIP_DIRS
+from .files import tree_hash
 from .grade import GradeOptions
 from .report import RESULT_FILE, STUDENT_REPORT
 from .results import SubmissionResult
 
-IGNORED = SKIP_DIRS | {".pytest_cache"}
-
-
-def tree_hash(path: Path) -> str:
-    """SHA-256 of a file's bytes, or of a folder's relative paths and file bytes (symbolic links
-    by their target text, never followed; caches and VCS folders skipped)."""
-    h = hashlib.sha256()
-    path = Path(path)
-    if not path.is_dir():
-        h.update(path.read_bytes())
-        return h.hexdigest()
-    for root, dirs, files in os.walk(path, followlinks=False):
-        dirs[:] = sorted(d for d in dirs if d not in IGNORED)
-        for name in sorted(files):
-            full = Path(root, name)
-            h.update(full.relative_to(path).as_posix().encode() + b"\0")
-            info = full.lstat()
-            if stat.S_ISLNK(info.st_mode):
-                h.update(b"link:" + os.readlink(full).encode())
-            elif stat.S_ISREG(info.st_mode):
-                h.update(hashlib.sha256(full.read_bytes()).digest())
-    return h.hexdigest()
 
 
 def options_digest(options: GradeOptions) -> dict:

@@ -18,12 +18,13 @@ from pathlib import Path, PurePosixPath
 
 from .assignment import Assignment, student_paths
 from .errors import GraderError
+from .files import IGNORED
 from .release import SOLUTION_MARKERS
 
 MAX_FILE = 256 << 20
 MAX_TOTAL = 1 << 30
 MAX_FILES = 20_000
-SKIP_DIRS = {"__pycache__", ".git", ".ipynb_checkpoints", "__MACOSX", ".grader"}  # .grader: grader check's files
+SKIP_DIRS = IGNORED  # caches, VCS folders, macOS zip debris, grader check's .grader/
 
 
 class SubmissionError(GraderError):

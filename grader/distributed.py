@@ -25,10 +25,9 @@ from pathlib import Path
 from typing import Iterator
 
 from .assignment import Assignment
-from .cache import IGNORED
 from .data.grading import GradingData, grading_data
 from .errors import GraderError, UsageError
-from .files import write_bytes
+from .files import IGNORED, write_bytes
 from .grade import GradeOptions
 from .report import RESULT_FILE
 from .results import RunInfo, SubmissionResult

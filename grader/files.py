@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -28,3 +30,28 @@ def write_text(path: Path, text: str) -> None:
 
 def write_json(path: Path, data: Any) -> None:
     write_text(path, json.dumps(data, indent=2) + "\n")
+
+
+# Never part of a submission's or an assignment's content (discover skips them too).
+IGNORED = frozenset({"__pycache__", ".git", ".ipynb_checkpoints", "__MACOSX", ".grader", ".pytest_cache"})
+
+
+def tree_hash(path: Path) -> str:
+    """SHA-256 of a file's bytes, or of a folder's relative paths and file bytes (symbolic links
+    by their target text, never followed; caches and VCS folders skipped)."""
+    h = hashlib.sha256()
+    path = Path(path)
+    if not path.is_dir():
+        h.update(path.read_bytes())
+        return h.hexdigest()
+    for root, dirs, files in os.walk(path, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if d not in IGNORED)
+        for name in sorted(files):
+            full = Path(root, name)
+            h.update(full.relative_to(path).as_posix().encode() + b"\0")
+            info = full.lstat()
+            if stat.S_ISLNK(info.st_mode):
+                h.update(b"link:" + os.readlink(full).encode())
+            elif stat.S_ISREG(info.st_mode):
+                h.update(hashlib.sha256(full.read_bytes()).digest())
+    return h.hexdigest()

@@ -10,7 +10,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import pytest
 
@@ -18,14 +18,15 @@ from . import __version__
 from .assignment import Assignment
 from .checks.plugin import GraderPlugin, Oracle, live_oracle
 from .diagnose import diagnose
-from .discover import Submission
+from .discover import Submission, prepare
 from .errors import GraderError
 from .checks.context import CifarView, NotebookView
 from .data.grading import GradingData, split_sizes
 from .jail.client import Worker, WorkerOptions
 from .jail.sandbox import JailLimits, resolve_level
-from .limits import derived, reference_seconds
-from .notebook import NotebookLimits, NotebookOutcome, notebook_parameters, run_assignment_notebooks
+from .limits import derived, reference_check_seconds, reference_seconds
+from .nbmodule import write_notebook_module
+from .notebook import NotebookLimits, NotebookOutcome, locate, notebook_parameters, run_assignment_notebooks
 from .reference import Reference
 from .replay import ReplayingReference, Tape
 from .results import CheckResult, SubmissionResult
@@ -85,14 +86,15 @@ def oracle_for(assignment: Assignment, options: GradeOptions) -> Oracle:
 
 def run_checks(assignment: Assignment, worker: Worker, options: GradeOptions,
                artifacts: Path | None = None, notebooks: NotebookOutcome | None = None,
-               oracle: Oracle | None = None) -> list[CheckResult]:
+               oracle: Oracle | None = None, limits: Mapping[str, float] | None = None) -> list[CheckResult]:
     """Run ``checks/`` of the assignment against the worker's submission; one result per check.
     Weight arrays the checks record are written to ``artifacts`` (skipped when None); ``oracle``
-    gives each check its ``reference`` (default: :func:`oracle_for` the options)."""
+    gives each check its ``reference`` (default: :func:`oracle_for` the options); ``limits`` maps
+    check ids to their time limits (default: the declared ``check_seconds``)."""
     plugin = GraderPlugin(worker, oracle or oracle_for(assignment, options), assignment.limits.check_seconds,
                           assignment.packages, artifacts,
                           NotebookView(notebooks, dict(assignment.notebook.results)) if notebooks else None,
-                          CifarView(options.data, assignment))
+                          CifarView(options.data, assignment), limits)
     checks = assignment.root / "checks"
     args = [str(checks), "-p", "no:cacheprovider", "--import-mode=importlib", "--strict-markers", "-q", "-c", os.devnull,
             "--rootdir", str(checks), "-W", "ignore::pytest.PytestAssertRewriteWarning"]
@@ -141,7 +143,7 @@ def run_notebooks(assignment: Assignment, submission: Submission, options: Grade
                   out: Path | None) -> NotebookOutcome | None:
     """Execute the assignment's notebooks in the jail (None when the run skips notebooks), with
     limits derived from the reference notebook's time (:mod:`grader.limits`)."""
-    if not options.notebooks or not assignment.notebooks:
+    if not options.notebooks or not assignment.notebooks or not assignment.notebook.execute:
         return None
     data = options.data
     sizes = split_sizes(assignment, data.name) if data is not None else None
@@ -169,23 +171,59 @@ def run_notebooks(assignment: Assignment, submission: Submission, options: Grade
                out / "executed" if out else None)
 
 
+def check_limits(assignment: Assignment, options: GradeOptions) -> dict[str, float]:
+    """Each check's time limit, derived from the reference's time on it (:mod:`grader.limits`)."""
+    declared = assignment.limits
+    if declared.check_factor <= 0:
+        return {}
+    level = resolve_level(options.isolation)
+
+    def measure(folder: Path) -> dict[str, float]:
+        submission = prepare(folder, assignment, folder.parent / "work")
+        notebook_modules(assignment, submission)
+        with Worker(submission.path, worker_options(assignment, submission, level)) as worker:
+            results = run_checks(assignment, worker, GradeOptions(isolation=level, notebooks=False),
+                                 oracle=live_oracle(Reference(assignment)))
+        return {r.id: r.duration for r in results if r.passed}
+
+    times = reference_check_seconds(assignment, level, measure)
+    return {check: derived(declared.check_seconds, seconds, declared.check_factor, declared.check_floor_seconds)
+            for check, seconds in times.items()}
+
+
+def notebook_modules(assignment: Assignment, submission: Submission) -> list[str]:
+    """Write the definitions of the submission's notebook as ``[notebook] module`` (in the
+    submission's private copy) for assignments whose functions live in the notebook."""
+    name = assignment.notebook.module
+    if not name or not assignment.notebooks:
+        return []
+    path, notes = locate(submission.path, assignment.notebooks[0])
+    if not path.is_file():
+        return [f"{assignment.notebooks[0]} is missing: its functions cannot be graded"]
+    return notes + write_notebook_module(path, submission.path / f"{name}.py")
+
+
 def grade_submission(assignment: Assignment, submission: Submission,
                      options: GradeOptions = GradeOptions(), out: Path | None = None) -> SubmissionResult:
     """Grade ``submission``: its notebooks in a jailed kernel, then the checks in a fresh jailed
     worker; never raises for anything the student did. ``out`` (the submission's output folder)
     receives executed notebooks and recorded weight arrays."""
     start = time.perf_counter()
+    module_problems = notebook_modules(assignment, submission)
     notebooks = run_notebooks(assignment, submission, options, out)
+    limits = check_limits(assignment, options) if options.answers is None else {}
     with Worker(submission.path, worker_options(assignment, submission, options.isolation)) as worker:
-        results = run_checks(assignment, worker, options, out / "artifacts" if out else None, notebooks)
+        results = run_checks(assignment, worker, options, out / "artifacts" if out else None, notebooks,
+                             limits=limits)
         if options.answers is None:  # offline (grader check) there is no reference to mutate
             results = diagnose(assignment, results, lambda select, oracle: run_checks(
-                assignment, worker, dataclasses.replace(options, select=select), None, notebooks, oracle))
+                assignment, worker, dataclasses.replace(options, select=select), None, notebooks, oracle,
+                limits))
         isolation = worker.isolation
     return SubmissionResult(
         submission=submission.id, assignment=assignment.name, checks=tuple(results),
         isolation=isolation, grader_version=__version__, content_hash=submission.content_hash,
         execution_time=time.perf_counter() - start,
-        problems=tuple(submission.problems) + tuple(common_problems(results))
+        problems=tuple(submission.problems) + tuple(module_problems) + tuple(common_problems(results))
         + (notebooks.problems if notebooks else ()),
         notebooks=notebooks.runs if notebooks else ())

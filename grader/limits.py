@@ -1,5 +1,12 @@
 """Time limits derived from the reference: a hang should cost seconds, not half an hour.
 
+A check's time limit is ``check_factor`` times what the reference takes on that same check
+(run as the student, through the same jail), at least ``check_floor_seconds`` and at most the
+assignment's ``check_seconds``; calls into student code within a check share that budget. A check
+with its own ``@timeout`` keeps it, and so does a check the reference cannot pass alone (those
+that need the executed notebook or the dataset). The times are measured once per assignment
+content, grader version and isolation level, and cached on disk.
+
 A notebook's deadline (and each cell's limit) is ``notebook_factor`` times what the reference
 notebook takes on the same dataset and parameters, at least ``notebook_floor_seconds`` and at most
 the assignment's ``notebook_seconds`` / ``notebook_cell_seconds``. The reference is run once through
@@ -18,7 +25,7 @@ from typing import Any, Callable, Mapping
 from . import __version__
 from .assignment import Assignment, student_paths
 from .data.cifar10 import default_cache_dir
-from .files import write_json
+from .files import tree_hash, write_json
 from .mistakes import student_files
 
 
@@ -50,3 +57,17 @@ def derived(declared: float, reference: float | None, factor: float, floor: floa
     if reference is None:
         return declared
     return min(declared, max(floor, factor * reference))
+
+
+def reference_check_seconds(assignment: Assignment, isolation: str,
+                            measure: Callable[[Path], Mapping[str, float]]) -> dict[str, float]:
+    """Seconds each check takes on the reference (cached); ``measure(folder)`` grades a copy of
+    the reference's student files and returns the durations of the checks that passed."""
+    key = hashlib.sha256(f"{tree_hash(assignment.root)}:{__version__}:{isolation}".encode()).hexdigest()[:32]
+    cache = default_cache_dir() / "reference-times" / f"checks-{key}.json"
+    if cache.is_file():
+        return json.loads(cache.read_text())["checks"]
+    with tempfile.TemporaryDirectory(prefix="grader-ref-") as tmp:
+        seconds = dict(measure(student_files(assignment, Path(tmp) / "reference")))
+    write_json(cache, {"checks": seconds, "assignment": assignment.name, "isolation": isolation})
+    return seconds

@@ -10,14 +10,14 @@ from grader.errors import AssignmentError
 
 
 def test_builtins_load_with_their_conventions():
-    assert assignments.builtin_names() == ["cs498dl_nn", "fc_nets", "two_layer_net"]
+    assert assignments.builtin_names() == ["cs498dl_nn", "fc_nets", "softmax", "two_layer_net"]
     assert assignments.load("two_layer_net").regularization == "reg*sum(W**2)"
     assert assignments.load("fc_nets").regularization == "0.5*reg*sum(W**2)"
     dl = assignments.load("cs498dl_nn")
     assert "models/neural_net.py" in dl.submit and dl.notebooks == ("neural_network.ipynb",)
 
 
-@pytest.mark.parametrize("name", ["two_layer_net", "fc_nets", "cs498dl_nn"])
+@pytest.mark.parametrize("name", ["two_layer_net", "fc_nets", "cs498dl_nn", "softmax"])
 def test_declared_files_exist_and_to_json_is_plain(name):
     a = assignments.load(name)
     for rel in a.submit + a.notebooks:
@@ -32,8 +32,8 @@ def test_load_by_path(tmp_path):
 
 
 def test_unknown_name_lists_builtins():
-    with pytest.raises(AssignmentError, match="built-ins: cs498dl_nn, fc_nets, two_layer_net"):
-        assignments.load("softmax")
+    with pytest.raises(AssignmentError, match="built-ins: cs498dl_nn, fc_nets, softmax, two_layer_net"):
+        assignments.load("svm")
 
 
 @pytest.mark.parametrize("text,message", [

@@ -246,4 +246,4 @@ def test_cli_lists_assignments():
     result = CliRunner().invoke(main, ["assignments"])
     assert result.exit_code == 0
     assert [line.split()[0] for line in result.output.splitlines()] == [
-        "cs498dl_nn", "fc_nets", "two_layer_net"]
+        "cs498dl_nn", "fc_nets", "softmax", "two_layer_net"]

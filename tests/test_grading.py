@@ -3,7 +3,9 @@ exactly the checks it must, hangs cost only their checks, and results are determ
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -13,11 +15,12 @@ from grader import assignment as assignments
 from grader.batch import grade_one
 from grader.cli import main
 from grader.discover import prepare
-from grader.grade import GradeOptions, grade_submission
+from grader.grade import GradeOptions, check_limits, grade_submission
 from grader.mistakes import Edit, apply_edits, load_mistakes, make_mistaken_submission, student_files
 from grader.release import release_files
 from grader.results import SubmissionResult, without_timing
 
+REPO = Path(__file__).resolve().parents[1]
 NAMES = ["two_layer_net", "fc_nets", "cs498dl_nn", "softmax"]
 MISTAKES = [(name, m) for name in NAMES for m in load_mistakes(assignments.load(name))]
 # The checks of the submitted modules; notebooks and CIFAR-10 have their own tests (test_notebooks.py).
@@ -202,3 +205,30 @@ def test_cli_grades_a_class_and_reports(tmp_path):
 def test_cli_unknown_assignment_is_a_usage_error(tmp_path):
     result = CliRunner().invoke(main, ["grade", "nope", str(tmp_path)])
     assert result.exit_code == 5 and "built-ins" in result.output
+
+
+def test_check_limits_derive_from_the_reference(tmp_path):
+    a = assignments.load("two_layer_net")
+    limits = check_limits(a, GradeOptions())
+    declared = a.limits
+    names = {short(k) for k in limits}
+    assert "test_toy_scores" in names and "test_toy_numeric_gradient" in names
+    assert not any(n.startswith(("test_notebook", "test_best_net", "test_training_on_cifar")) for n in names)
+    assert all(declared.check_floor_seconds <= v <= declared.check_seconds for v in limits.values())
+    assert check_limits(a, GradeOptions()) == limits  # cached: measured once
+    off = dataclasses.replace(a, limits=dataclasses.replace(declared, check_factor=0))
+    assert check_limits(off, GradeOptions()) == {}
+
+
+def test_a_hanging_notebook_function_costs_seconds_not_the_declared_limit(tmp_path):
+    import nbformat
+
+    a = assignments.load(REPO / "bench" / "peers" / "ps1")
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("import numpy as np\ndef two_layer_loss(X, y, W1, b1, W2, b2, reg):\n"
+                                          "    while True:\n        pass")]
+    nbformat.write(nb, str(tmp_path / "loop.ipynb"))
+    result = grade_one(a, tmp_path / "loop.ipynb", tmp_path / "out", GradeOptions())
+    assert result.score == 0 and all(c.outcome == "timeout" for c in result.checks)
+    assert a.limits.check_seconds == 30
+    assert all(c.duration < 3 for c in result.checks), [(c.id, c.duration) for c in result.checks]

@@ -23,7 +23,7 @@ import random
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Mapping
 
 import numpy as np
 import pytest
@@ -142,13 +142,15 @@ class GraderPlugin:
 
     def __init__(self, worker: Worker, oracle: Oracle, default_timeout: float,
                  packages: tuple[str, ...] = (), artifacts: Path | None = None,
-                 notebook: NotebookView | None = None, cifar: CifarView | None = None) -> None:
+                 notebook: NotebookView | None = None, cifar: CifarView | None = None,
+                 limits: Mapping[str, float] | None = None) -> None:
         self._worker = worker
         self._artifacts = artifacts
         self._notebook = notebook
         self._cifar = cifar
         self._oracle = oracle
         self._default_timeout = default_timeout
+        self._limits = dict(limits or {})  # check id -> time limit derived from the reference
         self._packages = packages
         self.results: list[CheckResult] = []
         self._started: dict[str, float] = {}
@@ -159,7 +161,7 @@ class GraderPlugin:
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         for item in items:
-            item.stash[META_KEY] = check_meta(item, self._default_timeout)
+            item.stash[META_KEY] = check_meta(item, self._limits.get(item.nodeid, self._default_timeout))
 
     @pytest.fixture
     def student(self, request: pytest.FixtureRequest) -> Iterator[StudentView]:
