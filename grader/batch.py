@@ -26,7 +26,7 @@ from .cache import cache_key, cached_result, run_fingerprint
 from .discover import Submission, SubmissionError, find_submissions, prepare, submission_id
 from .errors import GraderError, WorkerError
 from .files import write_json
-from .grade import GradeOptions, grade_submission
+from .grade import GradeOptions, check_limits, grade_submission
 from .report import RESULT_FILE, write_class_reports, write_submission_reports
 from .results import RunInfo, SubmissionResult
 
@@ -140,6 +140,9 @@ def grade_all(assignment: Assignment, paths: Iterable[Path], out: Path,
                 options.on_done(cached, True)
     if options.on_start:
         options.on_start(len(todo))
+    if todo:  # measured once here, so every job (and every Dask worker) uses the same limits
+        limits = tuple(sorted(check_limits(assignment, options.grade).items()))
+        options = dataclasses.replace(options, grade=dataclasses.replace(options.grade, limits=limits))
     for result in _execute(assignment, todo, out, options, run):
         done[result.submission] = result
         if options.on_done:

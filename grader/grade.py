@@ -55,6 +55,9 @@ class GradeOptions:
     parameters: tuple[tuple[str, Any], ...] = ()
     select: str = ""
     answers: Path | None = None  # replay the reference's recorded answers from here (grader check)
+    # (check id, seconds) time limits, measured once per batch so every submission gets the same
+    # (None: derive them here, see check_limits)
+    limits: tuple[tuple[str, float], ...] | None = None
 
 
 def preload_for(submission: Submission) -> tuple[str, ...]:
@@ -211,7 +214,8 @@ def grade_submission(assignment: Assignment, submission: Submission,
     start = time.perf_counter()
     module_problems = notebook_modules(assignment, submission)
     notebooks = run_notebooks(assignment, submission, options, out)
-    limits = check_limits(assignment, options) if options.answers is None else {}
+    limits = (dict(options.limits) if options.limits is not None
+              else check_limits(assignment, options) if options.answers is None else {})
     with Worker(submission.path, worker_options(assignment, submission, options.isolation)) as worker:
         results = run_checks(assignment, worker, options, out / "artifacts" if out else None, notebooks,
                              limits=limits)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import tempfile
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -53,10 +54,11 @@ def reference_seconds(assignment: Assignment, dataset: Path | None, parameters: 
 
 
 def derived(declared: float, reference: float | None, factor: float, floor: float) -> float:
-    """``factor`` x the reference's time, within [floor, declared]; the declared limit without one."""
+    """``factor`` x the reference's time rounded up to half a second, within [floor, declared];
+    the declared limit without one."""
     if reference is None:
         return declared
-    return min(declared, max(floor, factor * reference))
+    return min(declared, max(floor, math.ceil(factor * reference * 2) / 2))
 
 
 def reference_check_seconds(assignment: Assignment, isolation: str,

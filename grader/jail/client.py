@@ -204,7 +204,7 @@ class Worker:
             self._kill()
             self._start()
         self._send({"op": "fork"}, "starting the check")
-        return Session(self, time.monotonic() + seconds, call_seconds or self.options.call_seconds)
+        return Session(self, time.monotonic() + seconds, call_seconds or self.options.call_seconds, seconds)
 
 
 def describe_exit(code: int | None, limits: JailLimits) -> str:
@@ -247,10 +247,11 @@ def _killed(number: int, limits: JailLimits) -> str:
 class Session:
     """One check's view of the student: a forked child with a time budget."""
 
-    def __init__(self, worker: Worker, deadline: float, call_seconds: float) -> None:
+    def __init__(self, worker: Worker, deadline: float, call_seconds: float, budget: float = 0.0) -> None:
         self.worker = worker
         self.deadline = deadline
         self.call_seconds = call_seconds
+        self.budget = budget  # the check's whole time limit, named when a call runs it out
         self.open = True
 
     def __enter__(self) -> "Session":
@@ -272,7 +273,13 @@ class Session:
         try:
             w._send(message, what)
             reply = w._receive(seconds, what)
-        except (WorkerTimeout, WorkerDied, ProtocolError):
+        except WorkerTimeout:
+            self.open = False
+            if seconds < self.call_seconds:  # the check's limit, not the call's: say which (stable text)
+                raise WorkerTimeout(f"timed out: the check's time limit of {self.budget:.1f} s ran out in {what}",
+                                    what) from None
+            raise
+        except (WorkerDied, ProtocolError):
             self.open = False
             raise
         if "exited" in reply:
