@@ -108,8 +108,8 @@ def next_steps(report: SelfCheck) -> list[str]:
     first = report.failed[0]
     return [f"{len(report.failed)} of {len(report.result.checks)} public checks do not pass yet.{after}",
             "Next:",
-            f"  fix the first one ({first.title}), then run it alone:  grader check -k {_name(first)}",
-            "  run every check again:                                 grader check"]
+            f"  1. fix the first one ({first.title.rstrip('.')}) and run it alone:  grader check -k {_name(first)}",
+            "  2. run every check again:  grader check"]
 
 
 def render_html(report: SelfCheck) -> str:

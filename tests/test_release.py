@@ -171,7 +171,8 @@ def test_grader_check_in_the_template_explains_a_stub_and_passes_a_solution(tmp_
     stub = grader_check(folder / "cs231n", "two_layer_net")  # from a sub-folder too
     assert stub.returncode == 6, stub.stdout + stub.stderr
     assert "TODO" in stub.stdout and "not written yet" in stub.stdout and "neural_net.py:" in stub.stdout
-    assert re.search(r"Next:\n  fix the first one \(.+\), then run it alone:\s+grader check -k test_\w+", stub.stdout)
+    assert re.search(r"Next:\n  1\. fix the first one \(.+\) and run it alone:  grader check -k test_\w+\n"
+                     r"  2\. run every check again:  grader check", stub.stdout)
     assert "hidden checks" in stub.stdout and "0% of the public points" in stub.stderr
     shutil.copyfile(a.root / MODULE, folder / MODULE)
     solved = grader_check(folder, "-o", str(tmp_path / "ci"))
