@@ -7,7 +7,7 @@
 # builds their assignment and the 20 generated notebooks with the peers' own scripts
 # (PEERS_DIR, default ../shared/peers), times Otter (a loop of `otter run`, 30 s external
 # timeout each: `otter grade` needs Docker) and nbgrader (`nbgrader autograde`, 10 s per cell)
-# with their bench.py, then grades the same notebooks with grader (1 and 2 jobs) through
+# with their bench.py (their extras.py checks their leaks), then grades the same notebooks with grader (1 and 2 jobs) through
 # bench/peers/compare.py, which prints the comparison. REPS (default 1) repeats the timings.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -42,6 +42,8 @@ CFG
   python "$PEERS_DIR/ground_truth.py" "$BENCH" > "$BENCH/ground_truth.txt"
   echo "== timing Otter and nbgrader (REPS=$REPS)"
   python "$PEERS_DIR/bench.py" "$BENCH" --reps "$REPS" --otter-timeout "${OTTER_TIMEOUT:-30}" > "$BENCH/peers-table.md"
+  echo "== the peers' extra cheats and hidden-test leak checks (not timed)"
+  python "$PEERS_DIR/extras.py" "$BENCH" > "$BENCH/peers-extras.txt" 2>&1 || true
 )
 echo "== grading the same notebooks with grader"
 "$GRADER_PYTHON" "$HERE/peers/compare.py" "$BENCH" --reps "$REPS"

@@ -100,7 +100,7 @@ def main() -> None:
         extra_scores = {f"{p.parent.parent.name}/{p.parent.name}": json.loads(p.read_text())["score"]
                         for p in sorted(extras.glob("*/*/result.json"))}
         leaked = leaks(tmp / "j2" / "out0") + leaks(tmp / "nbg")
-    report(expected, peers, ours, extra_scores, leaked, one, two, loop)
+    report(bench, expected, peers, ours, extra_scores, leaked, one, two, loop)
 
 
 def _score(entry):
@@ -112,7 +112,14 @@ def _num(value) -> str:
     return "no result" if value is None else f"{value:g}"
 
 
-def report(expected, peers, ours, extra_scores, leaked, one, two, loop) -> None:
+def peer_leaks(bench: Path) -> str:
+    path = bench / "peers-extras.txt"
+    lines = path.read_text(errors="replace").splitlines() if path.is_file() else []
+    found = [f"  {line.strip()[:200]}" for line in lines if "leak" in line.lower() or "hidden-test source" in line]
+    return "\n".join(found) or "  (no extras output: run bench/peers.sh)"
+
+
+def report(bench, expected, peers, ours, extra_scores, leaked, one, two, loop) -> None:
     otter, nbgrader = peer_row("Otter", peers["otter"]), peer_row("nbgrader", peers["nbgrader"])
     j1, j2 = statistics.median(one), statistics.median(two)
     print("\n## grader vs Otter-Grader vs nbgrader (20 notebooks, same run)\n")
@@ -137,8 +144,9 @@ def report(expected, peers, ours, extra_scores, leaked, one, two, loop) -> None:
               f"| {_num(nbgrader_scores.get(name))} |")
     print(f"\ngrader scores differing from the expected ones: {wrong} (cheats are expected to score 0)")
     print("extra cheats graded by grader: " + ", ".join(f"{k} {v:g}" for k, v in extra_scores.items()))
-    print(f"hidden-check source found in student-visible files: {len(leaked)}" +
+    print(f"hidden-check source found in grader's student-visible files: {len(leaked)}" +
           "".join(f"\n  {line}" for line in leaked[:10]))
+    print("the peers' own leak checks (extras.py, same run):\n" + peer_leaks(bench))
 
 
 if __name__ == "__main__":
