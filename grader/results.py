@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 OUTCOMES = ("passed", "failed", "error", "timeout", "not-implemented")
-TIMING_FIELDS = ("duration", "execution_time")
+TIMING_FIELDS = ("duration", "execution_time", "time_limit")
 ARTIFACT_KINDS = ("curves", "weights")
 
 
@@ -51,6 +51,7 @@ class CheckResult:
     details: dict[str, Any] = field(default_factory=dict)
     artifacts: tuple[Artifact, ...] = ()
     diagnosis: dict[str, str] = field(default_factory=dict)  # a catalogued mistake: mistake, title, hint
+    time_limit: float = 0.0  # seconds the check was allowed (derived from the reference's time)
 
     def __post_init__(self) -> None:
         if self.outcome not in OUTCOMES:

@@ -48,8 +48,10 @@ def graded(tmp_path_factory):
     klass = root / "class"
     klass.mkdir()
     expect = build_class(klass)
-    started = time.perf_counter()
-    run = grade_cli(klass, root / "out", "--jobs", "2")
+    with pytest.MonkeyPatch.context() as env:  # the tests' private cache, as conftest sets per test
+        env.setenv("GRADER_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
+        started = time.perf_counter()
+        run = grade_cli(klass, root / "out", "--jobs", "2")
     return klass, root / "out", expect, run, time.perf_counter() - started
 
 

@@ -213,6 +213,7 @@ class GraderPlugin:
             points=meta.points if outcome == "passed" else round(meta.points * partial, 6),
             outcome=outcome, message=message, hint=hint, hidden=meta.hidden,
             duration=time.perf_counter() - self._started.get(item.nodeid, time.perf_counter()),
+            time_limit=meta.timeout,
             output=self._worker.output()[-2000:],
             details=_details(call.excinfo),
             artifacts=tuple(item.stash[RECORD_KEY].artifacts) if RECORD_KEY in item.stash else ())

@@ -204,7 +204,7 @@ class Worker:
             self._kill()
             self._start()
         self._send({"op": "fork"}, "starting the check")
-        return Session(self, time.monotonic() + seconds, call_seconds or self.options.call_seconds, seconds)
+        return Session(self, time.monotonic() + seconds, call_seconds or self.options.call_seconds)
 
 
 def describe_exit(code: int | None, limits: JailLimits) -> str:
@@ -247,11 +247,10 @@ def _killed(number: int, limits: JailLimits) -> str:
 class Session:
     """One check's view of the student: a forked child with a time budget."""
 
-    def __init__(self, worker: Worker, deadline: float, call_seconds: float, budget: float = 0.0) -> None:
+    def __init__(self, worker: Worker, deadline: float, call_seconds: float) -> None:
         self.worker = worker
         self.deadline = deadline
         self.call_seconds = call_seconds
-        self.budget = budget  # the check's whole time limit, named when a call runs it out
         self.open = True
 
     def __enter__(self) -> "Session":
@@ -275,9 +274,8 @@ class Session:
             reply = w._receive(seconds, what)
         except WorkerTimeout:
             self.open = False
-            if seconds < self.call_seconds:  # the check's limit, not the call's: say which (stable text)
-                raise WorkerTimeout(f"timed out: the check's time limit of {self.budget:.1f} s ran out in {what}",
-                                    what) from None
+            if seconds < self.call_seconds:  # the check's limit (derived, so in time_limit), not the call's
+                raise WorkerTimeout(f"timed out: the check's time limit ran out in {what}", what) from None
             raise
         except (WorkerDied, ProtocolError):
             self.open = False
