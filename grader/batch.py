@@ -11,6 +11,7 @@ from __future__ import annotations
 import concurrent.futures
 import dataclasses
 import datetime
+import functools
 import multiprocessing
 import tempfile
 import traceback
@@ -186,10 +187,7 @@ def _grade_in_child(root: str, task: Task, out: Path, options: GradeOptions, run
     return grade_one(_load(root), task.source, out, options, run, task.key).to_json()
 
 
-_LOADED: dict[str, Assignment] = {}
-
-
+@functools.lru_cache(maxsize=None)
 def _load(root: str) -> Assignment:
-    if root not in _LOADED:
-        _LOADED[root] = assignments.load(root)
-    return _LOADED[root]
+    """The assignment, loaded once per pool process."""
+    return assignments.load(root)

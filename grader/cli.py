@@ -141,8 +141,7 @@ def show_batch(batch, out: Path, jobs: int, scheduler: str) -> None:
 
 
 def below(results, fail_under: float | None) -> None:
-    low = [r.submission for r in results if fail_under is not None
-           and 100 * r.score < fail_under * max(r.max_score, 1e-9)]
+    low = [r.submission for r in results if fail_under is not None and r.below(fail_under)]
     if low:
         raise ScoreBelowThreshold(f"below --fail-under {fail_under:g}%: {', '.join(low)}")
 
@@ -200,7 +199,7 @@ def check(assignment: str | None, select: str, out: Path | None, fail_under: flo
         write_outputs(folder, report.result, run_info(assignments.load(report.folder / META)))
         click.echo(f"Report: {folder / 'report.html'}  JUnit: {folder / 'junit.xml'}")
     result = report.result
-    if 100 * result.score < fail_under * max(result.max_score, 1e-9):
+    if result.below(fail_under):
         raise ScoreBelowThreshold(f"{100 * result.score / max(result.max_score, 1e-9):.0f}% of the public "
                                   f"points, below the {fail_under:g}% required")
 

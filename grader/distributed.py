@@ -17,7 +17,6 @@ import dataclasses
 import hashlib
 import io
 import json
-import os
 import tempfile
 import threading
 import zipfile
@@ -27,7 +26,7 @@ from typing import Iterator
 from .assignment import Assignment
 from .data.grading import GradingData, grading_data
 from .errors import GraderError, UsageError
-from .files import IGNORED, write_bytes
+from .files import walk_files, write_bytes
 from .grade import GradeOptions
 from .report import RESULT_FILE
 from .results import RunInfo, SubmissionResult
@@ -40,12 +39,9 @@ def zip_tree(path: Path, arcroot: str = "") -> bytes:
     """A folder as zip bytes (regular files only; caches and VCS folders skipped)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
-        for root, dirs, files in os.walk(path, followlinks=False):
-            dirs[:] = sorted(d for d in dirs if d not in IGNORED)
-            for name in sorted(files):
-                full = Path(root, name)
-                if full.is_file() and not full.is_symlink():
-                    zf.write(full, (Path(arcroot) / full.relative_to(path)).as_posix())
+        for rel, full in walk_files(path):
+            if full.is_file() and not full.is_symlink():
+                zf.write(full, (Path(arcroot) / rel).as_posix())
     return buffer.getvalue()
 
 

@@ -36,6 +36,16 @@ def write_json(path: Path, data: Any) -> None:
 IGNORED = frozenset({"__pycache__", ".git", ".ipynb_checkpoints", "__MACOSX", ".grader", ".pytest_cache"})
 
 
+def walk_files(path: Path):
+    """``(relative posix path, path)`` of everything under ``path`` in a fixed order, never
+    following symbolic links, skipping the :data:`IGNORED` folders."""
+    for root, dirs, files in os.walk(path, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if d not in IGNORED)
+        for name in sorted(files):
+            full = Path(root, name)
+            yield full.relative_to(path).as_posix(), full
+
+
 def tree_hash(path: Path) -> str:
     """SHA-256 of a file's bytes, or of a folder's relative paths and file bytes (symbolic links
     by their target text, never followed; caches and VCS folders skipped)."""
@@ -44,14 +54,11 @@ def tree_hash(path: Path) -> str:
     if not path.is_dir():
         h.update(path.read_bytes())
         return h.hexdigest()
-    for root, dirs, files in os.walk(path, followlinks=False):
-        dirs[:] = sorted(d for d in dirs if d not in IGNORED)
-        for name in sorted(files):
-            full = Path(root, name)
-            h.update(full.relative_to(path).as_posix().encode() + b"\0")
-            info = full.lstat()
-            if stat.S_ISLNK(info.st_mode):
-                h.update(b"link:" + os.readlink(full).encode())
-            elif stat.S_ISREG(info.st_mode):
-                h.update(hashlib.sha256(full.read_bytes()).digest())
+    for rel, full in walk_files(path):
+        h.update(rel.encode() + b"\0")
+        info = full.lstat()
+        if stat.S_ISLNK(info.st_mode):
+            h.update(b"link:" + os.readlink(full).encode())
+        elif stat.S_ISREG(info.st_mode):
+            h.update(hashlib.sha256(full.read_bytes()).digest())
     return h.hexdigest()

@@ -174,6 +174,16 @@ def run_notebooks(assignment: Assignment, submission: Submission, options: Grade
                out / "executed" if out else None)
 
 
+def checks_of_folder(assignment: Assignment, folder: Path, workdir: Path, options: GradeOptions,
+                     oracle: Oracle) -> list[CheckResult]:
+    """Only the checks of ``folder`` (no notebook run, no diagnosis, declared limits), with
+    ``oracle`` as the reference: for measuring or recording the reference itself."""
+    submission = prepare(folder, assignment, workdir)
+    notebook_modules(assignment, submission)
+    with Worker(submission.path, worker_options(assignment, submission, options.isolation)) as worker:
+        return run_checks(assignment, worker, options, oracle=oracle)
+
+
 def check_limits(assignment: Assignment, options: GradeOptions) -> dict[str, float]:
     """Each check's time limit, derived from the reference's time on it (:mod:`grader.limits`)."""
     declared = assignment.limits
@@ -182,11 +192,8 @@ def check_limits(assignment: Assignment, options: GradeOptions) -> dict[str, flo
     level = resolve_level(options.isolation)
 
     def measure(folder: Path) -> dict[str, float]:
-        submission = prepare(folder, assignment, folder.parent / "work")
-        notebook_modules(assignment, submission)
-        with Worker(submission.path, worker_options(assignment, submission, level)) as worker:
-            results = run_checks(assignment, worker, GradeOptions(isolation=level, notebooks=False),
-                                 oracle=live_oracle(Reference(assignment)))
+        results = checks_of_folder(assignment, folder, folder.parent / "work",
+                                   GradeOptions(isolation=level, notebooks=False), live_oracle(Reference(assignment)))
         return {r.id: r.duration for r in results if r.passed}
 
     times = reference_check_seconds(assignment, level, measure)

@@ -172,6 +172,10 @@ class SubmissionResult:
     def max_score(self) -> float:
         return round(sum(c.max_points for c in self.checks), 6)
 
+    def below(self, percent: float) -> bool:
+        """Whether the score is under ``percent`` of the maximum."""
+        return 100 * self.score < percent * max(self.max_score, 1e-9)
+
     def to_json(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
         data["checks"] = [c.to_json() for c in self.checks]

@@ -25,11 +25,8 @@ from pathlib import Path
 from . import __version__
 from . import assignment as assignments
 from .assignment import Assignment
-from .checks.plugin import Oracle
-from .discover import prepare
 from .errors import GraderError
-from .grade import GradeOptions, run_checks, worker_options
-from .jail.client import Worker
+from .grade import GradeOptions, checks_of_folder
 from .mistakes import load_mistakes, make_mistaken_submission, student_files
 from .reference import Reference
 from .release import release_files
@@ -178,18 +175,12 @@ def record_answers(assignment: Assignment, shipped: Assignment,
 
     with tempfile.TemporaryDirectory(prefix="grader-release-") as tmp:
         base = student_files(assignment, Path(tmp) / "reference")
-        results = _run(shipped, base, Path(tmp), isolation, oracle)
+        options = GradeOptions(isolation=isolation, public_only=True, notebooks=False)
+        results = checks_of_folder(shipped, base, Path(tmp) / "work", options, oracle)
         failing = [f"{r.id}: {r.message}" for r in results if not r.passed]
         if failing:
             raise ReleaseError("the reference fails its own public checks:\n" + "\n".join(failing))
         for mistake in load_mistakes(assignment):
             folder = make_mistaken_submission(assignment, mistake, Path(tmp) / mistake.id)
-            _run(shipped, folder, Path(tmp), isolation, oracle)
+            checks_of_folder(shipped, folder, Path(tmp) / "work", options, oracle)
     return tape, [r.id for r in results]
-
-
-def _run(shipped: Assignment, folder: Path, tmp: Path, isolation: str | None, oracle: Oracle):
-    submission = prepare(folder, shipped, tmp / "work")
-    with Worker(submission.path, worker_options(shipped, submission, isolation)) as worker:
-        return run_checks(shipped, worker, GradeOptions(isolation=isolation, public_only=True, notebooks=False),
-                          oracle=oracle)
