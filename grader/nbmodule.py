@@ -20,18 +20,23 @@ from .notebook import read_notebook
 MAGIC_PREFIXES = ("%", "!", "?")
 
 
+# what parsing or unparsing a hostile cell may raise in the grader's process (e.g. nesting that
+# exhausts the parser's recursion): the cell is skipped, never the submission
+UNPARSABLE = (SyntaxError, ValueError, RecursionError, MemoryError)
+
+
 def _parse(source: str) -> ast.Module | None:
     lines = [line for line in source.splitlines() if not line.lstrip().startswith(MAGIC_PREFIXES)]
     try:
         return ast.parse("\n".join(lines))
-    except SyntaxError:
+    except UNPARSABLE:
         return None
 
 
 def _is_literal(node: ast.AST) -> bool:
     try:
         ast.literal_eval(node)
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+    except (TypeError, *UNPARSABLE):
         return False
     return True
 
@@ -52,10 +57,14 @@ def module_source(cells: list[str]) -> tuple[str, list[str]]:
     parts, problems = ["# Definitions taken from the submitted notebook by grader (grader/nbmodule.py)."], []
     for number, source in enumerate(cells, start=1):
         tree = _parse(source)
-        if tree is None:
+        try:
+            kept = [text for text in (_kept(node) for node in tree.body) if text] if tree else None
+        except UNPARSABLE:
+            kept = None
+        if kept is None:
             problems.append(f"code cell {number} does not parse as Python; its definitions were not graded")
             continue
-        parts += [text for text in (_kept(node) for node in tree.body) if text]
+        parts += kept
     return "\n\n".join(parts) + "\n", problems
 
 

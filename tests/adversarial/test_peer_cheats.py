@@ -122,3 +122,9 @@ def test_only_definitions_reach_the_module():
     assert "otter.Notebook" not in text and "print(" not in text and "get_ipython" not in text
     assert "W = np.zeros" not in text and "%matplotlib" not in text
     assert problems == ["code cell 4 does not parse as Python; its definitions were not graded"]
+
+
+def test_a_cell_built_to_crash_the_parser_costs_only_that_cell():
+    deep = "x = " + "-" * 200_000 + "1\n"  # recursion exhausted while parsing, in the grader's process
+    text, problems = module_source(["def f():\n    return 1", deep])
+    assert "def f():" in text and problems == ["code cell 2 does not parse as Python; its definitions were not graded"]
