@@ -43,9 +43,17 @@ class JailLimits:
     tasks: int = 64  # processes and threads (pids cgroup; RLIMIT_NPROC when not root)
 
 
+# Set by a machine's administrator where a BLAS kernel computes wrongly or crashes on its CPU
+# (old OpenBLAS builds on new processors): the jailed numpy needs them as much as the grader's.
+HARDWARE_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_VERBOSE", "MKL_CBWR",
+                      "MKL_ENABLE_INSTRUCTIONS", "NPY_DISABLE_CPU_FEATURES")
+
+
 def scrubbed_env(home: str) -> dict[str, str]:
-    """The whole environment student code sees: nothing inherited from the grader."""
-    return {
+    """The whole environment student code sees: nothing inherited from the grader but the BLAS
+    kernel choices of :data:`HARDWARE_VARIABLES`."""
+    inherited = {k: os.environ[k] for k in HARDWARE_VARIABLES if os.environ.get(k)}
+    return {**inherited,
         "PATH": "/usr/local/bin:/usr/bin:/bin",
         "HOME": home,
         "LANG": "C.UTF-8",
