@@ -22,6 +22,7 @@ from . import report as reporting
 from .data.locate import cifar10_source, default_data_dir, locate_cifar10
 from .report.text import failures_by_cause, summary_table
 from .settings import ISOLATIONS, effective_jobs, resolve
+from .jail.sandbox import no_jail_warning, required_level
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -106,6 +107,9 @@ def grade(assignment: str, submissions: tuple[Path, ...], cifar10_dir: Path | No
     """
     spec = assignments.load(assignment)
     conf = {k: v.value for k, v in configured(spec, given).items()}
+    unjailed = no_jail_warning(required_level(conf["isolation"], conf["require_isolation"]))
+    if unjailed:
+        click.secho(unjailed, err=True, fg="red", bold=True)
     data = grading_data(conf["dataset"], cifar10_dir)
     if data.note:
         click.echo(f"warning: {data.note}", err=True)
@@ -119,6 +123,8 @@ def grade(assignment: str, submissions: tuple[Path, ...], cifar10_dir: Path | No
                                on_done=lambda r, reused: reused or bar.update(), dataset=data.describe())
         batch = grade_all(spec, submissions, out, options)
     show_batch(batch, out, jobs, conf["scheduler"])
+    if any(r.isolation == "rlimits" for r in batch.results):
+        click.secho("\n" + (unjailed or no_jail_warning("rlimits")), err=True, fg="red", bold=True)
     below(batch.results, conf["fail_under"])
 
 

@@ -18,12 +18,11 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import tempfile
 import time
-from pathlib import Path
 
 from .assignment import Assignment
 from .checks.plugin import Oracle, live_oracle
+from .files import process_temp_dir
 from .mistakes import Mistake, load_mistakes, make_mistaken_submission
 from .reference import Reference
 from .results import CheckResult
@@ -42,7 +41,7 @@ def mutant_oracle(assignment: Assignment, mistake: Mistake) -> Oracle:
     per process)."""
     key = (str(assignment.root), mistake.id)
     if key not in _MUTANTS:
-        folder = Path(tempfile.mkdtemp(prefix=f"grader-mutant-{mistake.id}-"))
+        folder = process_temp_dir(f"grader-mutant-{mistake.id}-")
         make_mistaken_submission(assignment, mistake, folder)
         _MUTANTS[key] = Reference(dataclasses.replace(assignment, name=f"{assignment.name}__{mistake.id}",
                                                       root=folder))

@@ -26,7 +26,7 @@ from typing import Iterator
 from .assignment import Assignment
 from .data.grading import GradingData, grading_data
 from .errors import GraderError, UsageError
-from .files import walk_files, write_bytes
+from .files import process_temp_dir, walk_files, write_bytes
 from .grade import GradeOptions
 from .report import RESULT_FILE
 from .results import RunInfo, SubmissionResult
@@ -111,7 +111,7 @@ def grade_remote(bundle: bytes, digest: str, folder: str, name: str, payload: by
 def _unpacked_assignment(bundle: bytes, digest: str, folder: str) -> Path:
     """The assignment folder, unpacked once per worker process and content hash."""
     if digest not in _ASSIGNMENTS:
-        root = Path(tempfile.mkdtemp(prefix=f"grader-assignment-{digest[:12]}-"))
+        root = process_temp_dir(f"grader-assignment-{digest[:12]}-")
         with zipfile.ZipFile(io.BytesIO(bundle)) as zf:
             zf.extractall(root)
         _ASSIGNMENTS[digest] = root / folder

@@ -10,6 +10,8 @@ Exit codes
     3  dataset not found
     4  download or checksum failure
     5  assignment folder or assignment.toml invalid
+    6  a score below --fail-under
+    7  the isolation that require_isolation asks for is not available here
 """
 
 from __future__ import annotations
@@ -73,6 +75,12 @@ class ScoreBelowThreshold(GraderError):
     """``--fail-under``: grading completed but a score is below the threshold."""
 
     exit_code = 6
+
+
+class IsolationUnavailable(GraderError):
+    """``require_isolation`` asks for a jail this machine cannot build."""
+
+    exit_code = 7
 
 
 # --- failures of student code inside the jail: each costs one check, never the batch ---------

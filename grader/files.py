@@ -1,14 +1,27 @@
-"""Atomic file writes: a killed run never leaves half a file behind."""
+"""Atomic file writes (a killed run never leaves half a file behind) and per-process scratch
+folders that are removed when the process ends."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing.util
 import os
+import shutil
 import stat
 import tempfile
 from pathlib import Path
 from typing import Any
+
+
+def process_temp_dir(prefix: str) -> Path:
+    """A temporary folder for this process's caches (mutant references, unpacked assignments),
+    removed when the process exits, including pool and Dask worker processes, which skip
+    ``atexit`` but run multiprocessing's finalizers."""
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    multiprocessing.util.Finalize(None, shutil.rmtree, args=(str(path),), kwargs={"ignore_errors": True},
+                                  exitpriority=0)
+    return path
 
 
 def write_bytes(path: Path, data: bytes) -> None:

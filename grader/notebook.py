@@ -40,7 +40,7 @@ from nbclient.exceptions import DeadKernelError
 from .checks.record import Recorder
 from .jail import codec
 from .jail.kernel import JailedKernelManager, KernelJail
-from .jail.sandbox import JailLimits
+from .jail.sandbox import MOUNT_JAIL, JailLimits
 from .results import Answer, CellError, NotebookRun
 
 MAX_NOTEBOOK_BYTES = 64 << 20
@@ -183,7 +183,7 @@ def _run_hidden(client: _Client, source: str) -> nbformat.NotebookNode:
 
 
 def _setup_source(jail: KernelJail, seed: int) -> str:
-    config = {"submission": jail.root_in_jail, "seed": seed}
+    config = {"submission": jail.root_in_jail, "seed": seed, "content": jail.content_in_jail}
     return (LOAD_SETUP.format(path=f"{jail.runtime_in_jail}/{KERNEL_SETUP}")
             + f"_grader.setup({config!r})\ndel _u, _s, _grader\n")
 
@@ -347,7 +347,7 @@ def kernel_jail(level: str, submission: Path, notebook: str, limits: JailLimits,
     runtime, sockets = tmp / "runtime", tmp / "sockets"
     runtime.mkdir()
     sockets.mkdir()
-    for name in ("codec.py", KERNEL_SETUP):
+    for name in ("codec.py", KERNEL_SETUP, MOUNT_JAIL):
         shutil.copy(Path(__file__).parent / "jail" / name, runtime / name)
     jail = KernelJail(level=level, submission=submission, notebook_dir=str(Path(notebook).parent),
                       runtime=runtime, sockets=sockets, limits=limits, dataset=dataset,

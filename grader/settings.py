@@ -19,6 +19,7 @@ from .errors import UsageError
 
 ISOLATIONS = ("auto", "bwrap", "unshare", "rlimits")
 DATASETS = ("auto", "cifar10", "synthetic")
+REQUIREMENTS = ("none", "jail", "bwrap")  # require_isolation: anything, a file-system jail, bubblewrap
 FILE_ONLY = ("cifar10_dir",)  # read by grader.data.locate (with CIFAR10_DIR), listed for `grader config`
 
 
@@ -68,6 +69,8 @@ SETTINGS = (
     Setting("jobs", 0, _jobs, "submissions graded at once (0: one per core)"),
     Setting("scheduler", "", str, "Dask scheduler address (tcp://host:port) to grade on instead"),
     Setting("isolation", "auto", _choice(ISOLATIONS), "how to jail student code"),
+    Setting("require_isolation", "none", _choice(REQUIREMENTS),
+            "refuse to grade unless student code gets a file-system jail (jail) or bubblewrap (bwrap)"),
     Setting("dataset", "auto", _choice(DATASETS), "data for notebooks and accuracy checks"),
     Setting("out", "grader-out", str, "output folder of `grader grade`"),
     Setting("fail_under", None, _optional_float, "exit 6 when a submission scores below this percentage"),

@@ -18,6 +18,7 @@ from . import assignment as assignments
 from .discover import prepare
 from .errors import UsageError
 from .grade import GradeOptions, grade_submission
+from .jail.sandbox import protections_off
 from .results import CheckResult, SubmissionResult
 from .template import META
 
@@ -32,6 +33,7 @@ class SelfCheck:
     result: SubmissionResult
     hidden: int
     grading_time: tuple[str, ...]
+    note: str = ""  # which protections were off (no jail on this machine)
 
     @property
     def failed(self) -> list[CheckResult]:
@@ -74,7 +76,8 @@ def self_check(folder: Path, select: str = "", isolation: str | None = None) -> 
         submission = prepare(folder, spec, Path(tmp))
         result = grade_submission(spec, submission, options)
     info = json.loads((meta / "release.json").read_text(encoding="utf-8"))
-    return SelfCheck(folder, result, int(info.get("hidden_checks", 0)), tuple(info.get("grading_time_checks", ())))
+    return SelfCheck(folder, result, int(info.get("hidden_checks", 0)), tuple(info.get("grading_time_checks", ())),
+                     protections_off(result.isolation))
 
 
 def _name(check: CheckResult) -> str:
@@ -91,7 +94,7 @@ def render_text(report: SelfCheck) -> str:
         elif not c.passed:
             lines += [f"            {line}" for line in c.student_text().splitlines()[:12] if line.strip()]
     lines += [""] + [f"Problem: {p}" for p in r.problems]
-    lines += next_steps(report)
+    lines += next_steps(report) + ([report.note] if report.note else [])
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -121,6 +124,6 @@ def render_html(report: SelfCheck) -> str:
         detail = "" if c.passed else f"<pre style='white-space:pre-wrap;margin:0'>{html.escape(c.student_text())}</pre>"
         rows.append(f"<tr><td style='color:{colour};font-weight:bold'>{MARK[c.outcome]}</td>"
                     f"<td>{c.points:g}/{c.max_points:g}</td><td>{html.escape(c.title)}{detail}</td></tr>")
-    steps = "<br>".join(html.escape(s) for s in next_steps(report))
+    steps = "<br>".join(html.escape(s) for s in next_steps(report) + ([report.note] if report.note else []))
     return (f"<div><b>{html.escape(r.assignment)}: {r.score:g} / {r.max_score:g} points on the public checks</b>"
             f"<table>{''.join(rows)}</table><p>{steps}</p></div>")

@@ -4,7 +4,6 @@ BLAS kernel or numpy build, and catalogued mistakes still fail offline as they d
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import subprocess
 import sys

@@ -7,7 +7,10 @@ unchanged:
 - a Drive path put on ``sys.path`` (``sys.path.append('/content/drive/My Drive/' + FOLDERNAME)``)
   becomes a link to the submission, so ``%cd`` into it (and below it) lands in the submission;
 - ``%cd`` into a Drive folder that does not exist goes to the matching submission folder;
-- numpy and random are seeded, so a run is repeatable.
+- numpy and random are seeded, so a run is repeatable;
+- ``/content`` is the kernel's own: a private tmpfs in a jail, and without one (``rlimits``) a
+  private folder that every Colab path under ``/content`` is mapped to, so nothing is ever
+  written to the host's ``/content`` and two gradings share nothing.
 
 ``!`` shell commands run in the jail: downloads fail quickly (no network) and the dataset is
 already where the notebook expects it. After the last cell, :func:`export` sends the declared
@@ -40,20 +43,30 @@ class _Stub(types.ModuleType):
 class Drive:
     """Mount points, and the mapping of Drive paths to the submission."""
 
-    def __init__(self, root):
+    def __init__(self, root, content="/content"):
         self.root = root
+        self.content = content
         self.mounts = []
 
+    def local(self, path):
+        """``path`` with a leading ``/content`` replaced by the private Colab folder."""
+        path = os.path.expanduser(str(path))
+        if self.content != "/content" and (path == "/content" or path.startswith("/content/")):
+            return self.content + path[len("/content"):]
+        return path
+
     def mount(self, mountpoint, force_remount=False, timeout_ms=None, readonly=False):
-        mountpoint = os.path.abspath(str(mountpoint))
+        asked = os.path.abspath(os.path.expanduser(str(mountpoint)))
+        mountpoint = os.path.abspath(self.local(asked))
         for name in DRIVE_FOLDERS:
             os.makedirs(os.path.join(mountpoint, name), exist_ok=True)
-        self.mounts.append(mountpoint)
-        print("Mounted at " + mountpoint)
+        if mountpoint not in self.mounts:
+            self.mounts.append(mountpoint)
+        print("Mounted at " + asked)
 
     def split(self, path):
         """(Drive folder, path inside it) for a path under a mount, else (None, None)."""
-        path = os.path.abspath(os.path.expanduser(str(path)))
+        path = os.path.abspath(self.local(path))
         for mountpoint in self.mounts:
             for name in DRIVE_FOLDERS:
                 top = os.path.join(mountpoint, name)
@@ -63,6 +76,7 @@ class Drive:
 
     def link(self, path):
         """Make a missing Drive folder a link to the submission."""
+        path = os.path.abspath(self.local(path))
         top, rel = self.split(path)
         if top is None or os.path.exists(path) or ".." in rel.split(os.sep):
             return
@@ -106,16 +120,19 @@ def _install_colab(drive):
 def _redirect_paths(drive):
     class DrivePath(list):
         def append(self, item):
+            item = drive.local(item) if isinstance(item, str) else item
             drive.link(item)
             list.append(self, item)
 
         def insert(self, index, item):
+            item = drive.local(item) if isinstance(item, str) else item
             drive.link(item)
             list.insert(self, index, item)
 
     real_chdir = os.chdir
 
     def chdir(path):
+        path = drive.local(path) if isinstance(path, str) else path
         if not os.path.exists(str(path)):
             path = drive.folder(path) or path
         return real_chdir(path)
@@ -125,7 +142,9 @@ def _redirect_paths(drive):
 
 
 def setup(config):
-    drive = Drive(config["submission"])
+    content = config.get("content", "/content")
+    os.makedirs(content, exist_ok=True)
+    drive = Drive(config["submission"], content)
     _install_colab(drive)
     _redirect_paths(drive)
     try:

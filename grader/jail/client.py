@@ -29,9 +29,9 @@ from typing import Any
 from ..errors import ProtocolError, StudentError, WorkerDied, WorkerError, WorkerTimeout
 from . import codec
 from .cgroup import PidsGroup
-from .sandbox import JailLimits, apply_limits, launch, resolve_level
+from .sandbox import MOUNT_JAIL, JailLimits, apply_limits, launch, resolve_level
 
-RUNTIME_FILES = ("_worker.py", "codec.py")
+RUNTIME_FILES = ("_worker.py", "codec.py", MOUNT_JAIL)
 OUTPUT_LIMIT = 64 << 10
 
 

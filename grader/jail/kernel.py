@@ -5,7 +5,8 @@ worker (bubblewrap, else ``unshare``, else rlimits only) with ``prlimit`` limits
 environment. It talks ZMQ over the ``ipc`` transport: unix sockets in a folder bound writable
 into the jail at the same path, which works across network namespaces where loopback TCP cannot.
 The notebook's folder in the submission copy is its working directory; the dataset is bound
-read-only where the notebook expects it; ``/content`` (Colab's home) is a private tmpfs.
+read-only where the notebook expects it; ``/content`` (Colab's home), ``/tmp`` and ``HOME`` are
+private tmpfs folders (without a jail: private folders, and the Colab shim maps ``/content``).
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ from pathlib import Path
 from jupyter_client import AsyncKernelManager
 
 from .cgroup import PidsGroup
-from .sandbox import TMPFS_BYTES, JailLimits, _bwrap_prefix, _unshare_prefix, limits_prefix, scrubbed_env
+from .sandbox import (JAILED, RUNTIME_IN_JAIL, SUBMISSION_IN_JAIL, JailLimits, Mount, limits_prefix, private_env,
+                      scrubbed_env)
+from .sandbox import jail_prefix as sandbox_prefix
 
-SUBMISSION_IN_JAIL = "/submission"
 KERNEL_TASKS = 256  # ipykernel and zmq run a dozen threads; each thread counts as a task
 
 
@@ -39,11 +41,16 @@ class KernelJail:
 
     @property
     def root_in_jail(self) -> str:
-        return SUBMISSION_IN_JAIL if self.level == "bwrap" else str(self.submission)
+        return SUBMISSION_IN_JAIL if self.level in JAILED else str(self.submission)
 
     @property
     def runtime_in_jail(self) -> str:
-        return "/grader-runtime" if self.level == "bwrap" else str(self.runtime)
+        return RUNTIME_IN_JAIL if self.level in JAILED else str(self.runtime)
+
+    @property
+    def content_in_jail(self) -> str:
+        """Where Colab's ``/content`` is: a private tmpfs, or a private folder without a jail."""
+        return "/content" if self.level in JAILED else str(self.sockets / "content")
 
 
 def _env_args(env: dict[str, str]) -> list[str]:
@@ -52,19 +59,19 @@ def _env_args(env: dict[str, str]) -> list[str]:
 
 def jail_prefix(jail: KernelJail) -> list[str]:
     """The command prefix that puts the kernel command in the jail."""
-    env = scrubbed_env("/tmp" if jail.level == "bwrap" else str(jail.sockets / "home"))
-    env["IPYTHONDIR"] = f"{env['HOME']}/.ipython"
-    if jail.level != "bwrap":
-        (jail.sockets / "home").mkdir(exist_ok=True)
+    if jail.level not in JAILED:
+        env = private_env(jail.sockets)
+        env["IPYTHONDIR"] = f"{env['HOME']}/.ipython"
         _link_dataset(jail)
-        prefix = _unshare_prefix() if jail.level == "unshare" else []
-        return limits_prefix(jail.limits) + prefix + _env_args(env)
-    extra = ["--bind", str(jail.sockets), str(jail.sockets), "--size", str(TMPFS_BYTES), "--tmpfs", "/content"]
+        return limits_prefix(jail.limits) + _env_args(env)
+    env = scrubbed_env("/tmp")
+    env["IPYTHONDIR"] = "/tmp/.ipython"
+    extra = [Mount("rw", str(jail.sockets), str(jail.sockets))]
     if jail.dataset is not None and jail.dataset_path:
-        extra += ["--ro-bind", str(jail.dataset), f"{SUBMISSION_IN_JAIL}/{jail.dataset_path}"]
+        extra.append(Mount("ro", f"{SUBMISSION_IN_JAIL}/{jail.dataset_path}", str(jail.dataset)))
     chdir = f"{SUBMISSION_IN_JAIL}/{jail.notebook_dir}".rstrip("/.") or SUBMISSION_IN_JAIL
-    return limits_prefix(jail.limits) + _bwrap_prefix(jail.submission, jail.runtime, tuple(extra), chdir,
-                                                      writable=True) + _env_args(env)
+    return limits_prefix(jail.limits) + sandbox_prefix(jail.level, jail.submission, jail.runtime, tuple(extra),
+                                                       chdir, writable=True) + _env_args(env)
 
 
 def _link_dataset(jail: KernelJail) -> None:

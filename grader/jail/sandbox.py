@@ -1,23 +1,30 @@
-"""How a worker is isolated: bubblewrap if it works here, else ``unshare``, else rlimits only.
+"""How a worker is isolated: bubblewrap if it works here, else a namespace jail built with
+util-linux ``unshare``, else rlimits only.
 
 Isolation levels, strongest first (recorded in every result):
 
 ``bwrap``
     New user, PID, network, IPC and UTS namespaces; the file system shows only the interpreter
     and its libraries (read-only), the private copy of the submission (``/submission``), the
-    worker program (``/grader-runtime``, read-only) and a private ``/tmp``. The grader package,
-    references, hidden checks, results and other submissions are not there at all.
+    worker program (``/grader-runtime``, read-only), a minimal ``/dev``, a new ``/proc`` and
+    private tmpfs ``/tmp`` (also ``HOME``) and ``/content``. The grader package, references,
+    hidden checks, results and other submissions are not there at all.
 ``unshare``
-    A new network namespace (no network), rlimits, scrubbed environment; the file system is the
-    host's, so files readable by the grader's user are readable by student code.
+    The same namespaces and the same file system (:func:`jail_mounts`), built without
+    bubblewrap: ``unshare`` enters the namespaces and ``_mountjail.py`` binds the same list into
+    a fresh root, pivots into it and drops every capability. Needs user namespaces (any root,
+    or unprivileged ones enabled).
 ``rlimits``
-    Resource limits and a scrubbed environment only.
+    Resource limits and a scrubbed environment with private ``HOME`` and ``TMPDIR`` folders
+    only: student code can read and write whatever the grader's user can. For macOS, containers
+    that forbid namespaces, and a student's own machine.
 """
 
 from __future__ import annotations
 
 import ctypes
 import functools
+import json
 import os
 import resource
 import signal
@@ -25,10 +32,15 @@ import shutil
 import site
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 LEVELS = ("bwrap", "unshare", "rlimits")
+JAILED = ("bwrap", "unshare")  # levels with a private file system
+SUBMISSION_IN_JAIL = "/submission"
+RUNTIME_IN_JAIL = "/grader-runtime"
+MOUNT_JAIL = "_mountjail.py"
 TMPFS_BYTES = 512 << 20  # the jail's private /tmp lives in memory: cap it
 
 
@@ -87,18 +99,25 @@ def apply_limits(limits: JailLimits) -> None:
     grader's."""
     die_with_parent()
     mib = 1 << 20
-    resource.setrlimit(resource.RLIMIT_AS, (limits.memory_mb * mib,) * 2)
-    resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 5))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_size_mb * mib,) * 2)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (limits.open_files,) * 2)
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    if os.geteuid() != 0:  # root is exempt from RLIMIT_NPROC: cgroups limit tasks there
-        resource.setrlimit(resource.RLIMIT_NPROC, (nproc_limit(limits.tasks),) * 2)
+    wanted = [(resource.RLIMIT_AS, limits.memory_mb * mib), (resource.RLIMIT_CPU, limits.cpu_seconds),
+              (resource.RLIMIT_FSIZE, limits.file_size_mb * mib), (resource.RLIMIT_NOFILE, limits.open_files),
+              (resource.RLIMIT_CORE, 0)]
+    nproc = nproc_limit(limits.tasks) if os.geteuid() != 0 else None  # root is exempt: cgroups do it
+    if nproc is not None:
+        wanted.append((resource.RLIMIT_NPROC, nproc))
+    for kind, value in wanted:
+        hard = value + 5 if kind == resource.RLIMIT_CPU else value
+        try:
+            resource.setrlimit(kind, (value, hard))
+        except (OSError, ValueError):  # pragma: no cover - a system without this limit (macOS: RLIMIT_AS)
+            pass
 
 
-def nproc_limit(tasks: int) -> int:
+def nproc_limit(tasks: int) -> int | None:
     """RLIMIT_NPROC counts every process of the user, not just the jail's: allow what the user
-    already runs plus ``tasks``."""
+    already runs plus ``tasks`` (None without ``/proc`` to count them, as on macOS)."""
+    if not Path("/proc/self").exists():
+        return None
     uid = str(os.getuid())
     count = 0
     for status in Path("/proc").glob("[0-9]*/status"):
@@ -110,22 +129,96 @@ def nproc_limit(tasks: int) -> int:
     return count + tasks
 
 
-def _probe(cmd: list[str]) -> bool:
+def _probe(cmd: list[str]) -> str:
+    """Run ``cmd``; ``""`` when it succeeds, else why not (its last line of error output)."""
     try:
-        return subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL, timeout=20).returncode == 0
-    except (OSError, subprocess.SubprocessError):
-        return False
+        run = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, timeout=20)
+    except (OSError, subprocess.SubprocessError) as exc:
+        return str(exc)
+    lines = run.stderr.decode(errors="replace").strip().splitlines()
+    return "" if run.returncode == 0 else (lines[-1] if lines else f"exit code {run.returncode}")
 
 
 @functools.lru_cache(maxsize=None)
+def unavailable() -> dict[str, str]:
+    """Why each jailed level cannot be used on this machine (probed once per process); a level
+    that works is absent."""
+    why: dict[str, str] = {}
+    if not sys.platform.startswith("linux"):
+        return {level: f"{sys.platform} has no Linux namespaces" for level in JAILED}
+    if not shutil.which("bwrap"):
+        why["bwrap"] = "bubblewrap is not installed"
+    else:
+        failed = _probe(_bwrap_prefix(Path("/"), Path("/")) + ["/bin/true"])
+        if failed:
+            why["bwrap"] = f"bubblewrap cannot create namespaces here ({failed})"
+    if not shutil.which("unshare"):
+        why["unshare"] = "util-linux unshare is not installed"
+    else:
+        failed = _probe_namespaces()
+        if failed:
+            why["unshare"] = f"user namespaces are not allowed here ({failed})"
+    return why
+
+
+HOW_TO_ISOLATE = ("install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap; Fedora: dnf install "
+                  "bubblewrap), or allow user namespaces (sysctl kernel.unprivileged_userns_clone=1; on "
+                  "Ubuntu 24.04 kernel.apparmor_restrict_unprivileged_userns=0; in Docker, a seccomp "
+                  "profile that allows unshare), or grade as root on Linux")
+
+
 def best_level() -> str:
-    """The strongest isolation that works on this machine (probed once per process)."""
-    if shutil.which("bwrap") and _probe(_bwrap_prefix(Path("/"), Path("/")) + ["/bin/true"]):
-        return "bwrap"
-    if shutil.which("unshare") and _probe(_unshare_prefix() + ["/bin/true"]):
-        return "unshare"
-    return "rlimits"
+    """The strongest isolation that works on this machine."""
+    return next((level for level in JAILED if level not in unavailable()), "rlimits")
+
+
+def no_jail_warning(level: str) -> str:
+    """What an instructor must be told when student code runs at ``level`` without a jail
+    (empty when there is one)."""
+    if level in JAILED:
+        return ""
+    why = "; ".join(f"{name}: {text}" for name, text in unavailable().items())
+    return ("WARNING: student code runs WITHOUT a file-system jail (isolation rlimits): it can read "
+            "and write every file you can, including the reference, hidden checks and other "
+            f"students' results, and reach the network.{f' Why: {why}.' if why else ''} To get a jail: "
+            f"{HOW_TO_ISOLATE}. Set require_isolation = \"jail\" to refuse to grade without one.")
+
+
+def protections_off(level: str) -> str:
+    """One line for a student running their own code at ``level``: which protections are off."""
+    if level in JAILED:
+        return ""
+    return ("note: your code runs without a jail on this machine (no file-system or network "
+            "isolation, as when you run it yourself); time and memory limits still apply.")
+
+
+def _probe_namespaces() -> str:
+    """Whether a namespace jail can be built here: build one around ``/bin/true``."""
+    with tempfile.TemporaryDirectory(prefix="grader-probe-") as tmp:
+        runtime = Path(tmp) / "runtime"
+        runtime.mkdir()
+        shutil.copy(Path(__file__).with_name(MOUNT_JAIL), runtime / MOUNT_JAIL)
+        return _probe(_namespace_prefix(jail_mounts(runtime, runtime), runtime, "/") + ["/bin/true"])
+
+
+def required_level(requested: str | None, required: str = "none") -> str:
+    """The level to grade at, or :class:`IsolationUnavailable` naming what is missing and how to
+    get it when ``required`` (``none``, ``jail``: bwrap or unshare, ``bwrap``) is not met."""
+    from ..errors import IsolationUnavailable, UsageError
+
+    try:
+        level = resolve_level(requested)
+    except ValueError as exc:
+        raise UsageError(f"{exc}. To get a jail: {HOW_TO_ISOLATE}.") from None
+    allowed = {"none": LEVELS, "jail": JAILED, "bwrap": ("bwrap",)}[required]
+    if level not in allowed:
+        why = "; ".join(f"{name}: {text}" for name, text in unavailable().items() if name in allowed)
+        raise IsolationUnavailable(
+            f"require_isolation = {required}, but student code would run at isolation '{level}'"
+            + (f" ({why})" if why and requested in (None, "auto") else "")
+            + f". To get a jail: {HOW_TO_ISOLATE}.")
+    return level
 
 
 def resolve_level(requested: str | None) -> str:
@@ -140,9 +233,15 @@ def resolve_level(requested: str | None) -> str:
     return requested
 
 
-def _unshare_prefix() -> list[str]:
-    flags = ["--net"] if os.geteuid() == 0 else ["--net", "--map-root-user"]
-    return [shutil.which("unshare") or "unshare", *flags, "--"]
+@dataclass(frozen=True)
+class Mount:
+    """One entry of a jail's file system, applied in order: ``ro``/``rw`` bind ``src`` at ``dst``,
+    ``tmpfs`` (``size`` bytes), ``symlink`` (``src`` is the link's text), ``dev``, ``proc``."""
+
+    kind: str
+    dst: str
+    src: str = ""
+    size: int = 0
 
 
 def _python_dirs() -> list[Path]:
@@ -152,15 +251,15 @@ def _python_dirs() -> list[Path]:
     return [d for d in resolved if not any(d != o and d.is_relative_to(o) for o in resolved)]
 
 
-def _system_binds() -> list[str]:
-    args: list[str] = ["--ro-bind", "/usr", "/usr"]
+def _system_mounts() -> list[Mount]:
+    mounts = [Mount("ro", "/usr", "/usr")]
     for name in ("lib", "lib64", "lib32", "bin", "sbin"):
         path = Path("/") / name
         if path.is_symlink():
-            args += ["--symlink", os.readlink(path), str(path)]
+            mounts.append(Mount("symlink", str(path), os.readlink(path)))
         elif path.is_dir():
-            args += ["--ro-bind", str(path), str(path)]
-    return args
+            mounts.append(Mount("ro", str(path), str(path)))
+    return mounts
 
 
 def _hidden_grader_dirs() -> list[Path]:
@@ -169,29 +268,73 @@ def _hidden_grader_dirs() -> list[Path]:
     return [package] if any(package.is_relative_to(d) for d in _python_dirs()) else []
 
 
-def _bwrap_prefix(submission: Path, runtime: Path, extra: tuple[str, ...] = (),
-                  chdir: str = "/submission", writable: bool = False) -> list[str]:
-    """bwrap arguments for a jail over ``submission`` (read-only unless ``writable``: checks need
-    no writes, notebooks do); ``extra`` adds binds (a kernel's sockets, the dataset) after it."""
-    args = [shutil.which("bwrap") or "bwrap", "--unshare-all", "--die-with-parent", "--new-session",
-            *_system_binds(), "--size", str(TMPFS_BYTES), "--tmpfs", "/tmp"]  # /tmp first: a venv under /tmp is bound on top
-    for d in _python_dirs():
-        if not str(d).startswith("/usr/"):
-            args += ["--ro-bind", str(d), str(d)]
-    for d in _hidden_grader_dirs():
-        args += ["--tmpfs", str(d)]
-    args += ["--bind" if writable else "--ro-bind", str(submission), "/submission",
-             "--ro-bind", str(runtime), "/grader-runtime",
-             *extra, "--proc", "/proc", "--dev", "/dev", "--chdir", chdir, "--clearenv"]
+def jail_mounts(submission: Path, runtime: Path, extra: tuple[Mount, ...] = (),
+                writable: bool = False) -> list[Mount]:
+    """The whole file system of a jail over ``submission`` (read-only unless ``writable``: checks
+    need no writes, notebooks do): the interpreter and its libraries read-only, private tmpfs
+    ``/tmp`` and ``/content``, the submission at ``/submission``, the worker program at
+    ``/grader-runtime``; ``extra`` (a kernel's sockets, the dataset) after them."""
+    mounts = [*_system_mounts(), Mount("tmpfs", "/tmp", size=TMPFS_BYTES)]  # /tmp first: a venv under /tmp is bound on top
+    mounts += [Mount("ro", str(d), str(d)) for d in _python_dirs() if not str(d).startswith("/usr/")]
+    mounts += [Mount("tmpfs", str(d), size=1 << 20) for d in _hidden_grader_dirs()]
+    mounts += [Mount("tmpfs", "/content", size=TMPFS_BYTES),
+               Mount("rw" if writable else "ro", SUBMISSION_IN_JAIL, str(submission)),
+               Mount("ro", RUNTIME_IN_JAIL, str(runtime)), *extra,
+               Mount("proc", "/proc"), Mount("dev", "/dev")]
+    return mounts
+
+
+def _bwrap_args(mounts: list[Mount]) -> list[str]:
+    args: list[str] = []
+    for m in mounts:
+        if m.kind in ("ro", "rw"):
+            args += ["--ro-bind" if m.kind == "ro" else "--bind", m.src, m.dst]
+        elif m.kind == "tmpfs":
+            args += ["--size", str(m.size), "--tmpfs", m.dst]
+        elif m.kind == "symlink":
+            args += ["--symlink", m.src, m.dst]
+        else:
+            args += [f"--{m.kind}", m.dst]
     return args
+
+
+def _bwrap_prefix(submission: Path, runtime: Path, extra: tuple[Mount, ...] = (),
+                  chdir: str = SUBMISSION_IN_JAIL, writable: bool = False) -> list[str]:
+    """bwrap arguments for a jail over ``submission`` (see :func:`jail_mounts`)."""
+    return [shutil.which("bwrap") or "bwrap", "--unshare-all", "--die-with-parent", "--new-session",
+            *_bwrap_args(jail_mounts(submission, runtime, extra, writable)), "--chdir", chdir, "--clearenv"]
+
+
+def _namespace_prefix(mounts: list[Mount], runtime: Path, chdir: str) -> list[str]:
+    """``unshare`` into new user, mount, network, PID, IPC and UTS namespaces, then build the
+    jail's file system with ``_mountjail.py`` (from ``runtime`` on the host) and pivot into it."""
+    flags = ["--user", "--map-root-user", "--mount", "--net", "--pid", "--fork", "--ipc", "--uts",
+             "--kill-child"]
+    plan = {"mounts": [m.__dict__ for m in mounts], "chdir": chdir, "scratch": str(runtime.parent)}
+    return [shutil.which("unshare") or "unshare", *flags, "--", sys.executable, "-I", "-S",
+            str(runtime / MOUNT_JAIL), json.dumps(plan)]
+
+
+def jail_prefix(level: str, submission: Path, runtime: Path, extra: tuple[Mount, ...] = (),
+                chdir: str = SUBMISSION_IN_JAIL, writable: bool = False) -> list[str]:
+    """The command prefix that runs a command in a file-system jail (``bwrap`` or ``unshare``);
+    the environment is the caller's to set (bwrap clears it)."""
+    if level == "bwrap":
+        return _bwrap_prefix(submission, runtime, extra, chdir, writable)
+    return _namespace_prefix(jail_mounts(submission, runtime, extra, writable), runtime, chdir)
 
 
 def limits_prefix(limits: JailLimits) -> list[str]:
     """``prlimit`` arguments setting :class:`JailLimits` on a command and everything it starts
-    (for processes launched by other libraries, where ``preexec_fn`` is out of reach)."""
+    (for processes launched by other libraries, where ``preexec_fn`` is out of reach). Empty
+    where util-linux ``prlimit`` is missing (not Linux): the kernel then runs without limits."""
     mib = 1 << 20
-    nproc = [f"--nproc={nproc_limit(limits.tasks)}"] if os.geteuid() != 0 else []
-    return [shutil.which("prlimit") or "prlimit", f"--as={limits.memory_mb * mib}",
+    prlimit = shutil.which("prlimit")
+    if prlimit is None:
+        return []
+    count = nproc_limit(limits.tasks) if os.geteuid() != 0 else None
+    nproc = [f"--nproc={count}"] if count is not None else []
+    return [prlimit, f"--as={limits.memory_mb * mib}",
             f"--cpu={limits.cpu_seconds}", f"--fsize={limits.file_size_mb * mib}",
             f"--nofile={limits.open_files}", "--core=0", *nproc, "--"]
 
@@ -210,15 +353,22 @@ class Launch:
 def launch(level: str, submission: Path, runtime: Path) -> Launch:
     """Build the command that runs ``runtime/_worker.py`` over ``submission`` at ``level``."""
     python = str(Path(sys.executable))
-    if level == "bwrap":
+    if level in JAILED:
         env = scrubbed_env("/tmp")
-        prefix = _bwrap_prefix(submission, runtime)
-        for key, value in env.items():
-            prefix += ["--setenv", key, value]
-        return Launch(prefix + ["--", python, "-I", "/grader-runtime/_worker.py"], {},
-                      str(submission), "/submission", "/grader-runtime")
-    home = submission.parent / "home"
-    home.mkdir(exist_ok=True)
-    prefix = _unshare_prefix() if level == "unshare" else []
-    return Launch(prefix + [python, "-I", str(runtime / "_worker.py")], scrubbed_env(str(home)),
+        prefix = jail_prefix(level, submission, runtime)
+        if level == "bwrap":
+            prefix += [arg for key, value in env.items() for arg in ("--setenv", key, value)]
+            env = {}
+        return Launch(prefix + [python, "-I", f"{RUNTIME_IN_JAIL}/_worker.py"], env,
+                      str(submission), SUBMISSION_IN_JAIL, RUNTIME_IN_JAIL)
+    return Launch([python, "-I", str(runtime / "_worker.py")], private_env(runtime.parent),
                   str(submission), str(submission), str(runtime))
+
+
+def private_env(folder: Path) -> dict[str, str]:
+    """Without a file-system jail (``rlimits``): a scrubbed environment whose home and temporary
+    folder are private folders under ``folder``, so two gradings share nothing they ask for."""
+    home, tmp = folder / "home", folder / "tmp"
+    home.mkdir(exist_ok=True)
+    tmp.mkdir(exist_ok=True)
+    return {**scrubbed_env(str(home)), "TMPDIR": str(tmp)}

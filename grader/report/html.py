@@ -125,6 +125,7 @@ def render_dashboard(results: Sequence[SubmissionResult], run: RunInfo) -> str:
     }
     return environment().get_template("dashboard.html.j2").render(
         run=run, rows=rows, summary=summary, checks=_check_stats(results),
+        unjailed=sum(r.isolation == "rlimits" for r in results),
         histogram=histogram_png(percents) if percents else "",
         slowest=sorted(rows, key=lambda row: -row["time"])[:5],
         trouble=[row for row in rows if row["problems"] or row["timeouts"] or row["errors"] or row["notebooks"]])
