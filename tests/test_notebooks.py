@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import shutil
 import re
 import sys
@@ -22,7 +23,7 @@ from grader import assignment as assignments  # noqa: E402
 from grader.batch import grade_one  # noqa: E402
 from grader.data.grading import GradingData, grading_data  # noqa: E402
 from grader.grade import GradeOptions  # noqa: E402
-from grader.jail.sandbox import JailLimits, best_level  # noqa: E402
+from grader.jail.sandbox import LEVELS, JailLimits, best_level, unavailable  # noqa: E402
 from grader.mistakes import student_files  # noqa: E402
 from grader.notebook import (NotebookInvalid, NotebookLimits, kernel_jail, read_notebook,  # noqa: E402
                              run_notebook)
@@ -50,10 +51,10 @@ def write_notebook(path: Path, cells, minor: int = 5) -> Path:
 
 
 def run_cells(tmp_path, cells, limits=NotebookLimits(30, 90, 2048), requests=None, dataset=None,
-              dataset_path="", minor=5):
+              dataset_path="", minor=5, level=None):
     submission = tmp_path / "submission"
     path = write_notebook(submission / "nb.ipynb", cells, minor)
-    jail, tmp = kernel_jail(best_level(), submission, "nb.ipynb", JailLimits(memory_mb=2048, cpu_seconds=120),
+    jail, tmp = kernel_jail(level or best_level(), submission, "nb.ipynb", JailLimits(memory_mb=2048, cpu_seconds=120),
                             dataset, dataset_path)
     try:
         return run_notebook(path, submission, jail, limits, {}, requests or {}, tmp_path / "out" / "executed")
@@ -66,7 +67,11 @@ def outputs(path: Path) -> list[str]:
     return ["".join(o.get("text", "")) for c in nb.cells if c.cell_type == "code" for o in c.outputs]
 
 
-def test_colab_cells_run_unchanged_and_offline(tmp_path):
+@pytest.mark.parametrize("level", [level for level in LEVELS if level not in unavailable()])
+def test_colab_cells_run_unchanged_and_offline(tmp_path, level):
+    """At every level: the Drive paths reach the submission, and nothing is written to the host's
+    /content (a jail has its own; without one the shim maps it to a private folder)."""
+    content_before = sorted(os.listdir("/content")) if os.path.isdir("/content") else None
     submission = tmp_path / "submission"
     (submission / "cs231n" / "datasets").mkdir(parents=True)
     (submission / "cs231n" / "datasets" / "get_datasets.sh").write_text(GET_DATASETS)
@@ -77,9 +82,9 @@ def test_colab_cells_run_unchanged_and_offline(tmp_path):
         COLAB,
         "import os\nprint('cwd', os.getcwd())\nfrom cs231n.answer import VALUE\nprint('value', VALUE)",
         "print('data_batch_1' in os.listdir('cs231n/datasets/cifar-10-batches-py'))",
-        "import urllib.request\nurllib.request.urlopen('http://93.184.216.34', timeout=5)",
+        "import urllib.request\nurllib.request.urlopen('http://127.0.0.1:9', timeout=5)",
         "!pip install nothing-at-all 2>&1 | tail -1\nprint('after pip')",
-    ], dataset=data.path, dataset_path="cs231n/datasets/cifar-10-batches-py")
+    ], dataset=data.path, dataset_path="cs231n/datasets/cifar-10-batches-py", level=level)
     text = "\n".join(outputs(tmp_path / "out" / "executed" / "nb.ipynb"))
     assert "Mounted at /content/drive" in text
     assert "value 42" in text and "after pip" in text and "True" in text
@@ -87,6 +92,7 @@ def test_colab_cells_run_unchanged_and_offline(tmp_path):
     assert [e.cell for e in run.errors] == [4]  # only the network call failed
     assert "URLError" in run.errors[0].ename or "Error" in run.errors[0].ename
     assert run.status == "errors" and run.executed == 5 and not problems
+    assert (sorted(os.listdir("/content")) if os.path.isdir("/content") else None) == content_before
 
 
 def test_exports_are_plain_data_and_objects_are_refused(tmp_path):

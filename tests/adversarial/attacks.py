@@ -3,8 +3,8 @@ template (so it has earned nothing) plus the attack appended to its module, or a
 
 Every attack must score 0, must not stop or change the grading of the others, must not change
 the grader's files, and must not show students anything hidden. ``needs_fs`` marks attacks that
-only the bwrap jail stops, with its own file system and PID namespace (the fallback levels give
-those up: see the README).
+only a file-system jail stops (bubblewrap or the namespace jail; ``rlimits`` gives them up: see
+the README).
 """
 
 from __future__ import annotations
