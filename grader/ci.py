@@ -13,6 +13,8 @@ from pathlib import Path
 from . import __version__
 from .errors import UsageError
 
+DISTRIBUTION = "nn-grader"  # this project on the package index ("grader" there is another project)
+PUBLISHED = False  # set when DISTRIBUTION is on PyPI: `ci init` then installs that version by default
 REPORT_DIR = "grader-report"
 GITHUB = ".github/workflows/grader.yml"
 GITLAB = ".gitlab-ci.yml"
@@ -22,7 +24,7 @@ GITLAB = ".gitlab-ci.yml"
 class CiOptions:
     assignment: str
     fail_under: float = 100.0
-    install: str = f"grader=={__version__}"
+    install: str = ""
     python: str = "3.11"
 
     @property
@@ -31,7 +33,19 @@ class CiOptions:
 
     @property
     def install_command(self) -> str:
-        return f"python -m pip install '{self.install}'"
+        return f"python -m pip install '{self.install or default_install()}'"
+
+
+def default_install() -> str:
+    """What the CI jobs install when ``--install`` is not given: this version from the package
+    index once it is published there; until then the course must say where its copy lives."""
+    if PUBLISHED:
+        return f"{DISTRIBUTION}=={__version__}"
+    raise UsageError(
+        f"{DISTRIBUTION} {__version__} is not published on the package index, so the CI jobs cannot "
+        "install it by name. Pass --install with where your course's copy lives: a git URL, e.g. "
+        "--install 'git+https://github.com/COURSE/grader@v" + __version__ + "', or the URL of a wheel you "
+        "host (build one with: python -m pip wheel --no-deps -w dist .). Students' CI installs exactly that.")
 
 
 def github_workflow(o: CiOptions) -> str:

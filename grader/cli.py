@@ -232,8 +232,9 @@ def ci() -> None:
 @ci.command("init")
 @click.option("--fail-under", type=float, default=100.0, show_default=True,
               help="Fail the build below this percentage of the public points.")
-@click.option("--install", default=CiOptions("").install, show_default=True,
-              help="What pip installs (a version, a wheel URL or git+https://... of your course's grader).")
+@click.option("--install", default="", envvar="GRADER_CI_INSTALL",
+              help="What the jobs pip-install: a git+https://... URL or a wheel URL of your course's grader "
+                   "(or nn-grader==VERSION once published) [required until nn-grader is on PyPI].")
 @click.option("--github/--no-github", default=True, help="Write .github/workflows/grader.yml.")
 @click.option("--gitlab/--no-gitlab", default=True, help="Write .gitlab-ci.yml.")
 @click.option("--force", is_flag=True, help="Replace existing CI files.")

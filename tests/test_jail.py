@@ -197,6 +197,26 @@ def test_grader_package_is_masked_when_it_sits_in_a_bound_directory(tmp_path, mo
             assert "pyproject.toml" in look(str(REPO))
 
 
+def test_an_editable_installs_bundled_copy_in_site_packages_is_masked(tmp_path, monkeypatch):
+    """hatchling's editable install leaves grader/_bundled/reference in site-packages, which the
+    jail binds for numpy: it is covered too, though the package itself lives elsewhere."""
+    from grader.jail import sandbox
+    site_dir = tmp_path / "site-packages"
+    (site_dir / "grader" / "_bundled" / "reference").mkdir(parents=True)
+    (site_dir / "grader" / "_bundled" / "reference" / "solution.py").write_text("ANSWER = 42\n")
+    (site_dir / "numpy_like.py").write_text("VALUE = 1\n")
+    real = sandbox._python_dirs()
+    monkeypatch.setattr(sandbox, "_python_dirs", lambda: real + [site_dir])
+    monkeypatch.setattr(sandbox.site, "getsitepackages", lambda: [str(site_dir)])
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "peek.py").write_text("import os\ndef look(p):\n    return sorted(os.listdir(p))\n")
+    with Worker(tmp_path / "sub", WorkerOptions()) as w:
+        with w.session(30) as s:
+            look = s.module("peek").look
+            assert look(str(site_dir / "grader")) == []
+            assert "numpy_like.py" in look(str(site_dir))
+
+
 ORPHAN_SCRIPT = """
 import sys
 from pathlib import Path

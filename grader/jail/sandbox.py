@@ -263,9 +263,16 @@ def _system_mounts() -> list[Mount]:
 
 
 def _hidden_grader_dirs() -> list[Path]:
-    """The grader package (and bundled references) if they sit inside a bound directory."""
+    """Every copy of the grader package (and its bundled references) inside a bound directory:
+    this one when it is installed there, and the ``grader/`` an editable install also leaves in
+    site-packages (hatchling copies the bundled references there)."""
     package = Path(__file__).resolve().parents[1]
-    return [package] if any(package.is_relative_to(d) for d in _python_dirs()) else []
+    found = {package} if any(package.is_relative_to(d) for d in _python_dirs()) else set()
+    for site_dir in [*site.getsitepackages(), site.getusersitepackages()]:
+        candidate = Path(site_dir) / package.name
+        if candidate.is_dir() and any(candidate.resolve().is_relative_to(d) for d in _python_dirs()):
+            found.add(candidate.resolve())
+    return sorted(found)
 
 
 def jail_mounts(submission: Path, runtime: Path, extra: tuple[Mount, ...] = (),
