@@ -121,6 +121,55 @@ def test_deadline_stops_the_notebook(tmp_path):
     assert run.duration < 30
 
 
+KERNEL_ORPHAN = """
+import sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[3])
+from test_notebooks import run_cells
+from grader.notebook import NotebookLimits
+print("started", flush=True)
+run_cells(Path(sys.argv[1]), ["while True:\\n    sum(range(1000))"], limits=NotebookLimits(300, 300, 2048),
+          level=sys.argv[2])
+"""
+
+
+@pytest.mark.parametrize("level", [level for level in LEVELS if level not in unavailable()])
+def test_the_kernel_dies_with_a_killed_grader(tmp_path, level):
+    """A grader killed with SIGKILL mid-notebook leaves no kernel running, at every level."""
+    import subprocess
+    import time
+
+    import psutil
+
+    script = tmp_path / "grader_process.py"
+    script.write_text(KERNEL_ORPHAN)
+    grader = subprocess.Popen([sys.executable, str(script), str(tmp_path), level, str(Path(__file__).parent)],
+                              stdout=subprocess.PIPE, text=True)
+    assert grader.stdout.readline().strip() == "started"
+    deadline = time.monotonic() + 60
+    kernel = []
+    while time.monotonic() < deadline and not kernel:
+        time.sleep(0.5)
+        kernel = [p for p in psutil.Process(grader.pid).children(recursive=True)
+                  if "ipykernel" in " ".join(p.cmdline())]
+    assert kernel, "the kernel never started"
+    time.sleep(2)  # the cell is running
+    everything = psutil.Process(grader.pid).children(recursive=True)
+    grader.kill()
+    grader.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_alive(p) for p in everything):
+        time.sleep(0.2)
+    assert not [p.cmdline() for p in everything if _alive(p)], "kernel processes outlived the grader"
+
+
+def _alive(process) -> bool:
+    try:
+        return process.is_running() and process.status() != "zombie"
+    except Exception:  # psutil.NoSuchProcess
+        return False
+
+
 def test_a_kernel_that_dies_ends_the_run_with_its_cell(tmp_path):
     run, values, _ = run_cells(tmp_path, ["x = 1", "import os\nos._exit(3)", "print('never')"],
                                requests={"x": "x"})

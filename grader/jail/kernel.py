@@ -19,8 +19,8 @@ from pathlib import Path
 from jupyter_client import AsyncKernelManager
 
 from .cgroup import PidsGroup
-from .sandbox import (JAILED, RUNTIME_IN_JAIL, SUBMISSION_IN_JAIL, JailLimits, Mount, limits_prefix, private_env,
-                      scrubbed_env)
+from .sandbox import (JAILED, RUNTIME_IN_JAIL, SUBMISSION_IN_JAIL, JailLimits, Mount, death_prefix, limits_prefix,
+                      private_env, scrubbed_env)
 from .sandbox import jail_prefix as sandbox_prefix
 
 KERNEL_TASKS = 256  # ipykernel and zmq run a dozen threads; each thread counts as a task
@@ -63,7 +63,7 @@ def jail_prefix(jail: KernelJail) -> list[str]:
         env = private_env(jail.sockets)
         env["IPYTHONDIR"] = f"{env['HOME']}/.ipython"
         _link_dataset(jail)
-        return limits_prefix(jail.limits) + _env_args(env)
+        return death_prefix() + limits_prefix(jail.limits) + _env_args(env)
     env = scrubbed_env("/tmp")
     env["IPYTHONDIR"] = "/tmp/.ipython"
     extra = [Mount("rw", str(jail.sockets), str(jail.sockets))]

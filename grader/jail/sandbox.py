@@ -318,8 +318,16 @@ def _namespace_prefix(mounts: list[Mount], runtime: Path, chdir: str) -> list[st
     flags = ["--user", "--map-root-user", "--mount", "--net", "--pid", "--fork", "--ipc", "--uts",
              "--kill-child"]
     plan = {"mounts": [m.__dict__ for m in mounts], "chdir": chdir, "scratch": str(runtime.parent)}
-    return [shutil.which("unshare") or "unshare", *flags, "--", sys.executable, "-I", "-S",
+    return [*death_prefix(), shutil.which("unshare") or "unshare", *flags, "--", sys.executable, "-I", "-S",
             str(runtime / MOUNT_JAIL), json.dumps(plan)]
+
+
+def death_prefix() -> list[str]:
+    """util-linux ``setpriv`` arguments that SIGKILL the command when the process (thread) that
+    started it dies, like bubblewrap's ``--die-with-parent``: for commands started by other
+    libraries (a notebook kernel), where ``preexec_fn`` is out of reach. Empty without setpriv."""
+    setpriv = shutil.which("setpriv")
+    return [setpriv, "--pdeathsig", "KILL", "--"] if setpriv else []
 
 
 def jail_prefix(level: str, submission: Path, runtime: Path, extra: tuple[Mount, ...] = (),
