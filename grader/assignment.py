@@ -111,6 +111,26 @@ class NotebookSpec:
 
 
 @dataclass(frozen=True)
+class Environment:
+    """The Python environment students' code runs in (``[environment]``, see grader.environment):
+    ``requirements``, pip requirement strings (``"numpy>=1.21,<2"``), and ``requirements_file``,
+    a requirements file in the assignment folder (the course's own ``requirements.txt``), together;
+    ``python``, the interpreter versions they install on (a PEP 440 specifier, ``">=3.9,<3.13"``).
+    Neither: student code runs on the grader's own interpreter and packages."""
+
+    requirements: tuple[str, ...] = ()
+    requirements_file: str = ""
+    python: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "requirements", tuple(self.requirements))
+
+    @property
+    def declared(self) -> bool:
+        return bool(self.requirements or self.requirements_file)
+
+
+@dataclass(frozen=True)
 class Assignment:
     name: str
     title: str
@@ -125,6 +145,7 @@ class Assignment:
     calibration: Mapping[str, Calibration]
     data: Data = Data()
     notebook: NotebookSpec = NotebookSpec()
+    environment: Environment = Environment()
     # ``[grader]``: run settings for this assignment (see grader.settings), e.g. jobs = 4
     defaults: Mapping[str, Any] = field(default_factory=dict)
 
@@ -178,7 +199,8 @@ def load(name_or_path: str | Path) -> Assignment:
 
 
 def _from_toml(raw: dict[str, Any], root: Path, where: str) -> Assignment:
-    _only(raw, {"assignment", "limits", "thresholds", "calibration", "data", "notebook", "grader"}, where)
+    _only(raw, {"assignment", "limits", "thresholds", "calibration", "data", "notebook", "grader", "environment"},
+          where)
     head = raw.get("assignment")
     if not isinstance(head, dict):
         raise AssignmentError(f"{where}: missing [assignment] table")
@@ -205,6 +227,7 @@ def _from_toml(raw: dict[str, Any], root: Path, where: str) -> Assignment:
                      for k, v in raw.get("calibration", {}).items()},
         data=_dataclass(Data, raw.get("data", {}), f"{where} [data]"),
         notebook=_dataclass(NotebookSpec, raw.get("notebook", {}), f"{where} [notebook]"),
+        environment=_dataclass(Environment, raw.get("environment", {}), f"{where} [environment]"),
         defaults=dict(raw.get("grader", {})),
     )
 

@@ -10,6 +10,7 @@ from tqdm import tqdm
 
 from . import __version__
 from . import assignment as assignments
+from . import environment
 from .ci import CiOptions, ci_files, write_ci_files
 from .batch import BatchOptions, grade_all, run_info, write_outputs
 from .student import find_folder, self_check
@@ -37,6 +38,38 @@ def list_assignments() -> None:
     for name in assignments.builtin_names():
         a = assignments.load(name)
         click.echo(f"{a.name:<16} {a.title}")
+
+
+@main.group("env")
+def env_group() -> None:
+    """The students' Python environment of an assignment ([environment] in assignment.toml)."""
+
+
+@env_group.command("build")
+@click.argument("assignment")
+@click.option("--wheelhouse", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              envvar="GRADER_WHEELHOUSE", help="Install only from the wheels in this folder, offline.")
+def env_build(assignment: str, wheelhouse: Path | None) -> None:
+    """Build ASSIGNMENT's environment into the cache (once per machine; grading reuses it)."""
+    spec = assignments.load(assignment)
+    built = environment.ensure(spec, wheelhouse, say=lambda text: click.echo(text, err=True))
+    if built is None:
+        click.echo(f"{spec.name} declares no [environment]: student code runs on the grader's own Python")
+        return
+    installed = built.describe()["installed"]
+    click.echo(f"{spec.name}: {built.python} ({len(installed)} packages: "
+               f"{', '.join(p for p in installed if p.split('==')[0].lower() in ('numpy', 'six', 'ipykernel'))}...)")
+
+
+@env_group.command("download")
+@click.argument("assignment")
+@click.option("-d", "--dest", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder to fill with wheels.")
+def env_download(assignment: str, dest: Path) -> None:
+    """Download wheels of ASSIGNMENT's environment for `grader env build --wheelhouse` on a
+    machine without the package index (same Python version and platform)."""
+    wheels = environment.download(assignments.load(assignment), dest)
+    click.echo(f"{len(wheels)} wheels in {dest}; build offline with: grader env build {assignment} --wheelhouse {dest}")
 
 
 @main.group()
@@ -110,11 +143,13 @@ def grade(assignment: str, submissions: tuple[Path, ...], cifar10_dir: Path | No
     unjailed = no_jail_warning(required_level(conf["isolation"], conf["require_isolation"]))
     if unjailed:
         click.secho(unjailed, err=True, fg="red", bold=True)
+    wheelhouse = Path(conf["wheelhouse"]) if conf["wheelhouse"] else None
+    environment.ensure(spec, wheelhouse, say=lambda text: click.echo(text, err=True))  # before any grading
     data = grading_data(conf["dataset"], cifar10_dir)
     if data.note:
         click.echo(f"warning: {data.note}", err=True)
     grading = GradeOptions(isolation=conf["isolation"], public_only=public_only, select=select, data=data,
-                           notebooks=conf["notebooks"], parameters=parse_overrides(overrides))
+                           notebooks=conf["notebooks"], parameters=parse_overrides(overrides), wheelhouse=wheelhouse)
     out = Path(conf["out"])
     jobs = effective_jobs(conf["jobs"])
     with tqdm(desc="grading", unit="submission", disable=None, leave=False, dynamic_ncols=True) as bar:

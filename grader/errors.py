@@ -12,6 +12,7 @@ Exit codes
     5  assignment folder or assignment.toml invalid
     6  a score below --fail-under
     7  the isolation that require_isolation asks for is not available here
+    8  the students' environment of an assignment cannot be built
 """
 
 from __future__ import annotations
@@ -81,6 +82,13 @@ class IsolationUnavailable(GraderError):
     """``require_isolation`` asks for a jail this machine cannot build."""
 
     exit_code = 7
+
+
+class EnvironmentBuildError(GraderError):
+    """The students' environment cannot be built (a requirement that does not resolve, no
+    wheel in the wheelhouse, an interpreter the assignment does not support)."""
+
+    exit_code = 8
 
 
 # --- failures of student code inside the jail: each costs one check, never the batch ---------

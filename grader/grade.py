@@ -23,7 +23,8 @@ from .errors import GraderError
 from .checks.context import CifarView, NotebookView
 from .data.grading import GradingData, split_sizes
 from .jail.client import Worker, WorkerOptions
-from .jail.sandbox import JailLimits, resolve_level
+from .environment import interpreter_for
+from .jail.sandbox import Interpreter, JailLimits, resolve_level
 from .limits import derived, reference_check_seconds, reference_seconds
 from .nbmodule import write_notebook_module
 from .notebook import NotebookLimits, NotebookOutcome, locate, notebook_parameters, run_assignment_notebooks
@@ -58,6 +59,9 @@ class GradeOptions:
     # (check id, seconds) time limits, measured once per batch so every submission gets the same
     # (None: derive them here, see check_limits)
     limits: tuple[tuple[str, float], ...] | None = None
+    # the assignment's [environment]: build it when missing (grader check only uses a built one)
+    build_environment: bool = True
+    wheelhouse: Path | None = None  # build it offline from these wheels
 
 
 def preload_for(submission: Submission) -> tuple[str, ...]:
@@ -68,11 +72,16 @@ def preload_for(submission: Submission) -> tuple[str, ...]:
                               if f"import {word}" in text or f"from {word}" in text)
 
 
-def worker_options(assignment: Assignment, submission: Submission,
-                   isolation: str | None) -> WorkerOptions:
+def student_interpreter(assignment: Assignment, options: GradeOptions) -> Interpreter | None:
+    """The students' environment of the assignment (None: the grader's own Python)."""
+    return interpreter_for(assignment, options.build_environment, options.wheelhouse)
+
+
+def worker_options(assignment: Assignment, submission: Submission, options: GradeOptions) -> WorkerOptions:
     limits = assignment.limits
     return WorkerOptions(
-        isolation=isolation,
+        isolation=options.isolation,
+        interpreter=student_interpreter(assignment, options),
         limits=JailLimits(memory_mb=limits.memory_mb,
                           cpu_seconds=int(max(limits.check_seconds, limits.call_seconds, TRAINING_SECONDS)) + 5),
         call_seconds=limits.call_seconds,
@@ -158,7 +167,7 @@ def run_notebooks(assignment: Assignment, submission: Submission, options: Grade
 
     def run(folder: Path, notebook_limits: NotebookLimits, executed: Path | None) -> NotebookOutcome:
         return run_assignment_notebooks(assignment, folder, level, jail_limits, notebook_limits,
-                                        dataset, parameters, executed)
+                                        dataset, parameters, executed, student_interpreter(assignment, options))
 
     declared = NotebookLimits(limits.notebook_cell_seconds, limits.notebook_seconds, limits.notebook_memory_mb)
 
@@ -180,7 +189,7 @@ def checks_of_folder(assignment: Assignment, folder: Path, workdir: Path, option
     ``oracle`` as the reference: for measuring or recording the reference itself."""
     submission = prepare(folder, assignment, workdir)
     notebook_modules(assignment, submission)
-    with Worker(submission.path, worker_options(assignment, submission, options.isolation)) as worker:
+    with Worker(submission.path, worker_options(assignment, submission, options)) as worker:
         return run_checks(assignment, worker, options, oracle=oracle)
 
 
@@ -193,7 +202,9 @@ def check_limits(assignment: Assignment, options: GradeOptions) -> dict[str, flo
 
     def measure(folder: Path) -> dict[str, float]:
         results = checks_of_folder(assignment, folder, folder.parent / "work",
-                                   GradeOptions(isolation=level, notebooks=False), live_oracle(Reference(assignment)))
+                                   GradeOptions(isolation=level, notebooks=False, wheelhouse=options.wheelhouse,
+                                                build_environment=options.build_environment),
+                                   live_oracle(Reference(assignment)))
         return {r.id: r.duration for r in results if r.passed}
 
     times = reference_check_seconds(assignment, level, measure)
@@ -223,7 +234,7 @@ def grade_submission(assignment: Assignment, submission: Submission,
     notebooks = run_notebooks(assignment, submission, options, out)
     limits = (dict(options.limits) if options.limits is not None
               else check_limits(assignment, options) if options.answers is None else {})
-    with Worker(submission.path, worker_options(assignment, submission, options.isolation)) as worker:
+    with Worker(submission.path, worker_options(assignment, submission, options)) as worker:
         results = run_checks(assignment, worker, options, out / "artifacts" if out else None, notebooks,
                              limits=limits)
         if options.answers is None:  # offline (grader check) there is no reference to mutate

@@ -40,7 +40,7 @@ from nbclient.exceptions import DeadKernelError
 from .checks.record import Recorder
 from .jail import codec
 from .jail.kernel import JailedKernelManager, KernelJail
-from .jail.sandbox import MOUNT_JAIL, JailLimits
+from .jail.sandbox import MOUNT_JAIL, Interpreter, JailLimits
 from .results import Answer, CellError, NotebookRun
 
 MAX_NOTEBOOK_BYTES = 64 << 20
@@ -341,7 +341,8 @@ def run_notebook(path: Path, submission: Path, jail: KernelJail, limits: Noteboo
 
 
 def kernel_jail(level: str, submission: Path, notebook: str, limits: JailLimits,
-                dataset: Path | None, dataset_path: str) -> tuple[KernelJail, Path]:
+                dataset: Path | None, dataset_path: str,
+                interpreter: Interpreter | None = None) -> tuple[KernelJail, Path]:
     """A :class:`KernelJail` with fresh runtime and socket folders (remove the returned tmp)."""
     tmp = Path(tempfile.mkdtemp(prefix="grader-kernel-"))
     runtime, sockets = tmp / "runtime", tmp / "sockets"
@@ -351,7 +352,7 @@ def kernel_jail(level: str, submission: Path, notebook: str, limits: JailLimits,
         shutil.copy(Path(__file__).parent / "jail" / name, runtime / name)
     jail = KernelJail(level=level, submission=submission, notebook_dir=str(Path(notebook).parent),
                       runtime=runtime, sockets=sockets, limits=limits, dataset=dataset,
-                      dataset_path=dataset_path)
+                      dataset_path=dataset_path, interpreter=interpreter)
     return jail, tmp
 
 
@@ -422,7 +423,7 @@ def locate(submission: Path, expected: str) -> tuple[Path, list[str]]:
 
 def run_assignment_notebooks(assignment, submission: Path, level: str, jail_limits: JailLimits,
                              limits: NotebookLimits, dataset: Path | None, parameters: Mapping[str, Any],
-                             out: Path | None) -> NotebookOutcome:
+                             out: Path | None, interpreter: Interpreter | None = None) -> NotebookOutcome:
     """Run each of the assignment's notebooks on a scratch copy of ``submission`` (checks grade
     the files as submitted, not as the notebook left them)."""
     runs, values, files, problems = [], {}, {}, []
@@ -432,7 +433,7 @@ def run_assignment_notebooks(assignment, submission: Path, level: str, jail_limi
             shutil.copytree(submission, copy_root, symlinks=True)
             path, notes = locate(copy_root, expected)
             jail, tmp = kernel_jail(level, copy_root, path.relative_to(copy_root).as_posix(), jail_limits,
-                                    dataset, assignment.data.notebook_path)
+                                    dataset, assignment.data.notebook_path, interpreter)
             try:
                 run, exported, read_problems = run_notebook(path, copy_root, jail, limits, parameters,
                                                             assignment.notebook.results, out)

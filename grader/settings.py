@@ -75,6 +75,7 @@ SETTINGS = (
     Setting("out", "grader-out", str, "output folder of `grader grade`"),
     Setting("fail_under", None, _optional_float, "exit 6 when a submission scores below this percentage"),
     Setting("notebooks", True, _bool, "run the assignment's notebooks"),
+    Setting("wheelhouse", "", str, "build the students' environment offline from the wheels in this folder"),
 )
 BY_NAME = {s.name: s for s in SETTINGS}
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import assignment as assignments
+from . import environment
 from .discover import prepare
 from .errors import UsageError
 from .grade import GradeOptions, grade_submission
@@ -71,13 +72,17 @@ def self_check(folder: Path, select: str = "", isolation: str | None = None) -> 
     meta = folder / META
     spec = assignments.load(meta)
     options = GradeOptions(isolation=isolation, public_only=True, notebooks=False, select=select,
-                           answers=meta / "answers")
+                           answers=meta / "answers", build_environment=False)
     with tempfile.TemporaryDirectory(prefix="grader-check-") as tmp:
         submission = prepare(folder, spec, Path(tmp))
         result = grade_submission(spec, submission, options)
     info = json.loads((meta / "release.json").read_text(encoding="utf-8"))
+    notes = [protections_off(result.isolation)]
+    if spec.environment.declared and environment.find(spec) is None:
+        notes.append(f"note: your code ran on your own Python; `grader env build {folder / META}` builds the "
+                     f"course's environment ({', '.join(environment.requirements(spec)[:3])}...) for the next check.")
     return SelfCheck(folder, result, int(info.get("hidden_checks", 0)), tuple(info.get("grading_time_checks", ())),
-                     protections_off(result.isolation))
+                     "\n".join(n for n in notes if n))
 
 
 def _name(check: CheckResult) -> str:

@@ -29,7 +29,7 @@ from typing import Any
 from ..errors import ProtocolError, StudentError, WorkerDied, WorkerError, WorkerTimeout
 from . import codec
 from .cgroup import PidsGroup
-from .sandbox import MOUNT_JAIL, JailLimits, apply_limits, launch, resolve_level
+from .sandbox import MOUNT_JAIL, Interpreter, JailLimits, apply_limits, launch, resolve_level
 
 RUNTIME_FILES = ("_worker.py", "codec.py", MOUNT_JAIL)
 OUTPUT_LIMIT = 64 << 10
@@ -44,6 +44,7 @@ class WorkerOptions:
     call_seconds: float = 10.0
     startup_seconds: float = 60.0
     preload: tuple[str, ...] = ("numpy",)
+    interpreter: Interpreter | None = None  # the students' environment (default: the grader's Python)
 
 
 class _Output:
@@ -102,7 +103,7 @@ class Worker:
         here = Path(__file__).parent
         for name in RUNTIME_FILES:
             shutil.copy(here / name, runtime / name)
-        spec = launch(self.isolation, self.submission.resolve(), runtime)
+        spec = launch(self.isolation, self.submission.resolve(), runtime, self.options.interpreter)
         self._group = PidsGroup.create(self.options.limits.tasks)
         req_r, req_w = os.pipe()
         rep_r, rep_w = os.pipe()

@@ -13,14 +13,15 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from jupyter_client import AsyncKernelManager
 
 from .cgroup import PidsGroup
-from .sandbox import (JAILED, RUNTIME_IN_JAIL, SUBMISSION_IN_JAIL, JailLimits, Mount, death_prefix, limits_prefix,
-                      private_env, scrubbed_env)
+from .sandbox import (JAILED, RUNTIME_IN_JAIL, SUBMISSION_IN_JAIL, Interpreter, JailLimits, Mount, death_prefix,
+                      limits_prefix, private_env, scrubbed_env)
 from .sandbox import jail_prefix as sandbox_prefix
 
 KERNEL_TASKS = 256  # ipykernel and zmq run a dozen threads; each thread counts as a task
@@ -38,6 +39,7 @@ class KernelJail:
     limits: JailLimits
     dataset: Path | None = None
     dataset_path: str = ""    # where the notebook expects the dataset, relative to the submission
+    interpreter: Interpreter | None = None  # the students' environment (default: the grader's Python)
 
     @property
     def root_in_jail(self) -> str:
@@ -71,7 +73,7 @@ def jail_prefix(jail: KernelJail) -> list[str]:
         extra.append(Mount("ro", f"{SUBMISSION_IN_JAIL}/{jail.dataset_path}", str(jail.dataset)))
     chdir = f"{SUBMISSION_IN_JAIL}/{jail.notebook_dir}".rstrip("/.") or SUBMISSION_IN_JAIL
     return limits_prefix(jail.limits) + sandbox_prefix(jail.level, jail.submission, jail.runtime, tuple(extra),
-                                                       chdir, writable=True) + _env_args(env)
+                                                       chdir, True, jail.interpreter) + _env_args(env)
 
 
 def _link_dataset(jail: KernelJail) -> None:
@@ -92,11 +94,15 @@ class JailedKernelManager(AsyncKernelManager):
                          connection_file=str(jail.sockets / "kernel.json"), **kwargs)
         self.group = PidsGroup.create(KERNEL_TASKS)
         self._jail_prefix = (self.group.prefix() if self.group else []) + jail_prefix(jail)
+        self._python = jail.interpreter.python if jail.interpreter else None
         # Signals cannot cross into bubblewrap's session: ask the kernel to interrupt itself.
         self.kernel_spec.interrupt_mode = "message"
 
     def format_kernel_cmd(self, extra_arguments=None):
-        return self._jail_prefix + super().format_kernel_cmd(extra_arguments)
+        command = super().format_kernel_cmd(extra_arguments)
+        if self._python and command and command[0] == sys.executable:
+            command = [self._python, *command[1:]]  # ipykernel of the students' environment
+        return self._jail_prefix + command
 
     def release(self) -> None:
         """Kill anything left of the kernel and remove its cgroup."""

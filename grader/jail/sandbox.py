@@ -150,7 +150,7 @@ def unavailable() -> dict[str, str]:
     if not shutil.which("bwrap"):
         why["bwrap"] = "bubblewrap is not installed"
     else:
-        failed = _probe(_bwrap_prefix(Path("/"), Path("/")) + ["/bin/true"])
+        failed = _probe(jail_prefix("bwrap", Path("/"), Path("/"), chdir="/") + ["/bin/true"])
         if failed:
             why["bwrap"] = f"bubblewrap cannot create namespaces here ({failed})"
     if not shutil.which("unshare"):
@@ -244,6 +244,23 @@ class Mount:
     size: int = 0
 
 
+@dataclass(frozen=True)
+class Interpreter:
+    """The Python student code runs on (``python``) and what of it a jail shows: ``binds``,
+    folders bound read-only (besides ``/usr``), and ``masks``, folders inside them covered by an
+    empty tmpfs (the grader's package, a base interpreter's own site-packages)."""
+
+    python: str
+    binds: tuple[str, ...]
+    masks: tuple[str, ...] = ()
+
+
+def own_interpreter() -> Interpreter:
+    """The grader's own interpreter and packages (for assignments that declare no environment)."""
+    return Interpreter(sys.executable, tuple(str(d) for d in _python_dirs()),
+                       tuple(str(d) for d in _hidden_grader_dirs()))
+
+
 def _python_dirs() -> list[Path]:
     dirs = {Path(sys.base_prefix), Path(sys.prefix)}
     dirs |= {Path(p) for p in site.getsitepackages() if Path(p).is_dir()}
@@ -276,14 +293,15 @@ def _hidden_grader_dirs() -> list[Path]:
 
 
 def jail_mounts(submission: Path, runtime: Path, extra: tuple[Mount, ...] = (),
-                writable: bool = False) -> list[Mount]:
+                writable: bool = False, interpreter: Interpreter | None = None) -> list[Mount]:
     """The whole file system of a jail over ``submission`` (read-only unless ``writable``: checks
     need no writes, notebooks do): the interpreter and its libraries read-only, private tmpfs
     ``/tmp`` and ``/content``, the submission at ``/submission``, the worker program at
     ``/grader-runtime``; ``extra`` (a kernel's sockets, the dataset) after them."""
+    interpreter = interpreter or own_interpreter()
     mounts = [*_system_mounts(), Mount("tmpfs", "/tmp", size=TMPFS_BYTES)]  # /tmp first: a venv under /tmp is bound on top
-    mounts += [Mount("ro", str(d), str(d)) for d in _python_dirs() if not str(d).startswith("/usr/")]
-    mounts += [Mount("tmpfs", str(d), size=1 << 20) for d in _hidden_grader_dirs()]
+    mounts += [Mount("ro", d, d) for d in interpreter.binds if not d.startswith("/usr/")]
+    mounts += [Mount("tmpfs", d, size=1 << 20) for d in interpreter.masks]
     mounts += [Mount("tmpfs", "/content", size=TMPFS_BYTES),
                Mount("rw" if writable else "ro", SUBMISSION_IN_JAIL, str(submission)),
                Mount("ro", RUNTIME_IN_JAIL, str(runtime)), *extra,
@@ -305,13 +323,6 @@ def _bwrap_args(mounts: list[Mount]) -> list[str]:
     return args
 
 
-def _bwrap_prefix(submission: Path, runtime: Path, extra: tuple[Mount, ...] = (),
-                  chdir: str = SUBMISSION_IN_JAIL, writable: bool = False) -> list[str]:
-    """bwrap arguments for a jail over ``submission`` (see :func:`jail_mounts`)."""
-    return [shutil.which("bwrap") or "bwrap", "--unshare-all", "--die-with-parent", "--new-session",
-            *_bwrap_args(jail_mounts(submission, runtime, extra, writable)), "--chdir", chdir, "--clearenv"]
-
-
 def _namespace_prefix(mounts: list[Mount], runtime: Path, chdir: str) -> list[str]:
     """``unshare`` into new user, mount, network, PID, IPC and UTS namespaces, then build the
     jail's file system with ``_mountjail.py`` (from ``runtime`` on the host) and pivot into it."""
@@ -331,12 +342,15 @@ def death_prefix() -> list[str]:
 
 
 def jail_prefix(level: str, submission: Path, runtime: Path, extra: tuple[Mount, ...] = (),
-                chdir: str = SUBMISSION_IN_JAIL, writable: bool = False) -> list[str]:
+                chdir: str = SUBMISSION_IN_JAIL, writable: bool = False,
+                interpreter: Interpreter | None = None) -> list[str]:
     """The command prefix that runs a command in a file-system jail (``bwrap`` or ``unshare``);
     the environment is the caller's to set (bwrap clears it)."""
+    mounts = jail_mounts(submission, runtime, extra, writable, interpreter)
     if level == "bwrap":
-        return _bwrap_prefix(submission, runtime, extra, chdir, writable)
-    return _namespace_prefix(jail_mounts(submission, runtime, extra, writable), runtime, chdir)
+        return [shutil.which("bwrap") or "bwrap", "--unshare-all", "--die-with-parent", "--new-session",
+                *_bwrap_args(mounts), "--chdir", chdir, "--clearenv"]
+    return _namespace_prefix(mounts, runtime, chdir)
 
 
 def limits_prefix(limits: JailLimits) -> list[str]:
@@ -365,12 +379,13 @@ class Launch:
     runtime_in_jail: str
 
 
-def launch(level: str, submission: Path, runtime: Path) -> Launch:
-    """Build the command that runs ``runtime/_worker.py`` over ``submission`` at ``level``."""
-    python = str(Path(sys.executable))
+def launch(level: str, submission: Path, runtime: Path, interpreter: Interpreter | None = None) -> Launch:
+    """Build the command that runs ``runtime/_worker.py`` on ``interpreter`` (default: the
+    grader's) over ``submission`` at ``level``."""
+    python = interpreter.python if interpreter else sys.executable
     if level in JAILED:
         env = scrubbed_env("/tmp")
-        prefix = jail_prefix(level, submission, runtime)
+        prefix = jail_prefix(level, submission, runtime, interpreter=interpreter)
         if level == "bwrap":
             prefix += [arg for key, value in env.items() for arg in ("--setenv", key, value)]
             env = {}

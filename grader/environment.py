@@ -1,0 +1,220 @@
+"""The students' Python environment: declared by the assignment, built once, the only one the jail shows.
+
+An assignment's ``[environment]`` lists what the course gives students (its ``requirements.txt``:
+numpy 1.x, six, matplotlib...). The grader builds that as a virtual environment on its own
+interpreter's base Python with uv (a fast resolver and installer, shipped as a wheel), from the
+package index or offline from a wheelhouse folder, into its cache under a key made of the
+requirements and the interpreter. Later gradings, pool and Dask workers and ``grader check``
+reuse it. Student code, the worker and the notebook kernel then run on that environment's
+``python``; the jail binds the environment and the base interpreter's standard library and
+covers the base interpreter's own site-packages, so the grader's packages (and any other
+installed package) are not there. The grader's own process keeps its own numpy.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import functools
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from .assignment import Assignment, Environment
+from .data.cifar10 import default_cache_dir
+from .errors import EnvironmentBuildError
+from .jail.sandbox import Interpreter
+
+FORMAT = 1
+MARKER = "grader-environment.json"
+
+
+@dataclass(frozen=True)
+class StudentEnvironment:
+    """A built environment: its folder and interpreter, and what the jail must show of it."""
+
+    root: Path
+    key: str
+
+    @property
+    def python(self) -> Path:
+        return self.root / "bin" / "python"
+
+    def describe(self) -> dict:
+        return json.loads((self.root / MARKER).read_text(encoding="utf-8"))
+
+
+def requirements(assignment: Assignment) -> list[str]:
+    """The declared requirements: ``requirements`` then the lines of ``requirements_file``."""
+    spec = assignment.environment
+    found = list(spec.requirements)
+    if spec.requirements_file:
+        path = assignment.root / spec.requirements_file
+        if not path.is_file():
+            raise EnvironmentBuildError(f"{assignment.root / 'assignment.toml'} [environment]: requirements_file "
+                                    f"{spec.requirements_file!r} does not exist")
+        for line in path.read_text(encoding="utf-8").splitlines():
+            line = line.split(" #", 1)[0].strip()
+            if line and not line.startswith("#"):
+                if line.startswith("-"):
+                    raise EnvironmentBuildError(f"{path}: option lines ({line.split()[0]}) are not supported; "
+                                            "list requirements only")
+                found.append(line)
+    return found
+
+
+def interpreter_tag() -> str:
+    """What an environment built here depends on: the base interpreter and the platform."""
+    return f"{sys.implementation.name}-{sys.version_info[0]}.{sys.version_info[1]}-{sysconfig.get_platform()}-" \
+           f"{Path(sys.base_prefix).resolve()}"
+
+
+def environment_key(assignment: Assignment) -> str:
+    text = json.dumps({"format": FORMAT, "requirements": requirements(assignment),
+                       "interpreter": interpreter_tag()}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def environments_dir() -> Path:
+    return default_cache_dir() / "environments"
+
+
+def find(assignment: Assignment) -> StudentEnvironment | None:
+    """The built environment of ``assignment`` if it is in the cache (never builds)."""
+    if not assignment.environment.declared:
+        return None
+    key = environment_key(assignment)
+    root = environments_dir() / key
+    return StudentEnvironment(root, key) if (root / MARKER).is_file() else None
+
+
+def check_python(spec: Environment, where: str) -> None:
+    if not spec.python:
+        return
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    try:
+        allowed = SpecifierSet(spec.python)
+    except InvalidSpecifier:
+        raise EnvironmentBuildError(f"{where} [environment]: python = {spec.python!r} is not a version specifier") from None
+    here = ".".join(map(str, sys.version_info[:3]))
+    if here not in allowed:
+        raise EnvironmentBuildError(f"{where} [environment] supports Python {spec.python}; the grader runs on "
+                                f"Python {here}: install the grader on a Python in that range")
+
+
+def ensure(assignment: Assignment, wheelhouse: Path | None = None,
+           say: Callable[[str], None] = lambda text: None) -> StudentEnvironment | None:
+    """The built environment of ``assignment``, building it first if needed (once per machine:
+    parallel callers wait for the first); None when the assignment declares none."""
+    if not assignment.environment.declared:
+        return None
+    found = find(assignment)
+    if found is not None:
+        return found
+    check_python(assignment.environment, str(assignment.root / "assignment.toml"))
+    key = environment_key(assignment)
+    environments_dir().mkdir(parents=True, exist_ok=True)
+    with open(environments_dir() / f"{key}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        found = find(assignment)
+        if found is None:
+            say(f"building the students' environment of {assignment.name} ({', '.join(requirements(assignment))})"
+                + (f" from {wheelhouse}" if wheelhouse else "") + "; once per machine")
+            _build(environments_dir() / key, requirements(assignment), wheelhouse)
+            found = find(assignment)
+    return found
+
+
+def uv() -> str:
+    from uv import find_uv_bin
+
+    return find_uv_bin()
+
+
+def _run(command: list[str], what: str) -> str:
+    env = {**os.environ, "UV_NO_PROGRESS": "1"}
+    run = subprocess.run(command, capture_output=True, text=True, env=env)
+    if run.returncode != 0:
+        lines = [line for line in (run.stderr or run.stdout).strip().splitlines() if line.strip()]
+        raise EnvironmentBuildError(f"{what} failed:\n  " + "\n  ".join(lines[-12:]))
+    return run.stdout
+
+
+def _build(target: Path, wanted: list[str], wheelhouse: Path | None) -> None:
+    """Build into a temporary folder beside ``target``, then rename: a killed build leaves no
+    half environment behind."""
+    staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}-"))
+    try:
+        _run([uv(), "venv", "--quiet", "--relocatable", "--python", _base_python(), str(staging / "env")],
+             "creating the environment")
+        source = ["--offline", "--no-index", "--find-links", str(wheelhouse)] if wheelhouse else []
+        _run([uv(), "pip", "install", "--quiet", "--python", str(staging / "env" / "bin" / "python"),
+              *source, *wanted], "installing " + " ".join(wanted))
+        frozen = _run([uv(), "pip", "freeze", "--python", str(staging / "env" / "bin" / "python")], "listing it")
+        (staging / "env" / MARKER).write_text(json.dumps({
+            "requirements": wanted, "interpreter": interpreter_tag(), "installed": frozen.split()},
+            indent=2) + "\n", encoding="utf-8")
+        shutil.rmtree(target, ignore_errors=True)
+        (staging / "env").rename(target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _base_python() -> str:
+    """The interpreter beneath the grader's virtual environment, if it runs in one."""
+    base = getattr(sys, "_base_executable", "") or sys.executable
+    return base if Path(base).is_file() else sys.executable
+
+
+def download(assignment: Assignment, dest: Path) -> list[Path]:
+    """Fill ``dest`` with wheels of every requirement (and their dependencies) for this
+    interpreter and platform, for an offline ``grader env build --wheelhouse``."""
+    wanted = requirements(assignment)
+    if not wanted:
+        raise EnvironmentBuildError(f"{assignment.name} declares no [environment] to download")
+    dest.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="grader-lock-") as tmp:
+        lock = Path(tmp) / "requirements.txt"
+        (Path(tmp) / "in.txt").write_text("\n".join(wanted) + "\n")
+        _run([uv(), "pip", "compile", "--quiet", "--python", _base_python(), "--no-header",
+              "-o", str(lock), str(Path(tmp) / "in.txt")], "resolving " + " ".join(wanted))
+        _run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary", ":all:",
+              "-d", str(dest), "-r", str(lock)], "downloading the wheels")
+    return sorted(dest.glob("*.whl"))
+
+
+@functools.lru_cache(maxsize=None)
+def _base_site_dirs() -> tuple[str, ...]:
+    """The base interpreter's own site-packages folders (the grader may be installed there)."""
+    code = "import json, site; print(json.dumps(site.getsitepackages()))"
+    out = subprocess.run([_base_python(), "-I", "-c", code], capture_output=True, text=True).stdout
+    try:
+        return tuple(p for p in json.loads(out) if Path(p).is_dir())
+    except json.JSONDecodeError:
+        return ()
+
+
+def interpreter(env: StudentEnvironment) -> Interpreter:
+    """What a jail shows of ``env``: the environment and the base interpreter's standard
+    library, with the base interpreter's own site-packages covered."""
+    base = str(Path(sys.base_prefix).resolve())
+    root = env.root.resolve()
+    masks = tuple(d for d in _base_site_dirs() if not Path(d).resolve().is_relative_to(root))
+    return Interpreter(str(env.python), (base, str(root)), masks)
+
+
+def interpreter_for(assignment: Assignment, build: bool = True, wheelhouse: Path | None = None,
+                    say: Callable[[str], None] = lambda text: None) -> Interpreter | None:
+    """The interpreter student code of ``assignment`` runs on: its built environment (built now
+    when ``build``), or None for the grader's own (no environment declared, or not built and
+    ``build`` is off, as in a student's ``grader check`` before ``grader env build``)."""
+    env = ensure(assignment, wheelhouse, say) if build else find(assignment)
+    return interpreter(env) if env is not None else None
