@@ -191,15 +191,23 @@ def download(assignment: Assignment, dest: Path) -> list[Path]:
     return sorted(dest.glob("*.whl"))
 
 
+SYSTEM_SITE_PATTERNS = ("lib/python3*/site-packages", "lib/python3*/dist-packages", "lib/python3/dist-packages")
+
+
 @functools.lru_cache(maxsize=None)
 def _base_site_dirs() -> tuple[str, ...]:
-    """The base interpreter's own site-packages folders (the grader may be installed there)."""
+    """Every site-packages folder a jail over the environment would show besides its own: the
+    base interpreter's and the system Pythons' under /usr and /usr/local (grader, or any other
+    package, may be installed in any of them)."""
     code = "import json, site; print(json.dumps(site.getsitepackages()))"
     out = subprocess.run([_base_python(), "-I", "-c", code], capture_output=True, text=True).stdout
     try:
-        return tuple(p for p in json.loads(out) if Path(p).is_dir())
+        found = {str(Path(p).resolve()) for p in json.loads(out)}
     except json.JSONDecodeError:
-        return ()
+        found = set()
+    for prefix in (Path("/usr"), Path("/usr/local")):
+        found |= {str(p.resolve()) for pattern in SYSTEM_SITE_PATTERNS for p in prefix.glob(pattern)}
+    return tuple(sorted(p for p in found if Path(p).is_dir()))
 
 
 def interpreter(env: StudentEnvironment) -> Interpreter:
