@@ -25,10 +25,15 @@ NUMPYS = {"numpy 1.26": "numpy>=1.26,<2", "numpy 2.x": "numpy>=2"}
 
 
 def venv(folder: Path, numpy: str) -> Path:
+    """A virtual environment with this checkout and ``numpy`` (built with uv, as the grader builds
+    students' environments)."""
+    from uv import find_uv_bin
+
     python = folder / "bin" / "python"
     if not python.exists():
-        subprocess.run([sys.executable, "-m", "venv", str(folder)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", "-e", str(REPO), numpy], check=True)
+        subprocess.run([find_uv_bin(), "venv", "--quiet", "--python", sys.executable, str(folder)], check=True)
+        subprocess.run([find_uv_bin(), "pip", "install", "--quiet", "--python", str(python), "-e", str(REPO), numpy],
+                       check=True)
     return python
 
 

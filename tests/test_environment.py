@@ -106,6 +106,8 @@ def _grader_places() -> list[Path]:
     places += [Path(p) / "grader" for p in site.getsitepackages()]
     places += [Path(p) for p in environment._base_site_dirs()]
     places += [Path(p) for p in site.getsitepackages()]
+    key = environment.environment_key(assignments.load("fc_nets"))  # other environments built here
+    places += [p for p in environment.environments_dir().glob("*") if p.is_dir() and p.name != key]
     return places
 
 
@@ -177,3 +179,18 @@ def _environ(cache: Path) -> dict[str, str]:
     import os
 
     return {**os.environ, "GRADER_CACHE_DIR": str(cache)}
+
+
+def test_a_notebook_written_for_the_course_runs_in_its_environment(tmp_path):
+    """The kernel is the environment's: six.moves and numpy 1.x's API work in notebook cells."""
+    from test_notebooks import outputs, run_cells
+
+    env = environment.ensure(assignments.load("two_layer_net"))
+    for level in [*JAILS, "rlimits"]:
+        run, _, _ = run_cells(tmp_path / level, [
+            "from six.moves import cPickle as pickle\nimport numpy as np",
+            "x = np.reshape(np.arange(6.0), newshape=(2, 3))\nprint('numpy', np.__version__, x.shape)",
+        ], level=level, interpreter=environment.interpreter(env))
+        assert run.status == "completed", (level, run.message, run.errors)
+        text = "\n".join(outputs(tmp_path / level / "out" / "executed" / "nb.ipynb"))
+        assert "numpy 1.26.4 (2, 3)" in text, text

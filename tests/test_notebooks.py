@@ -51,11 +51,11 @@ def write_notebook(path: Path, cells, minor: int = 5) -> Path:
 
 
 def run_cells(tmp_path, cells, limits=NotebookLimits(30, 90, 2048), requests=None, dataset=None,
-              dataset_path="", minor=5, level=None):
+              dataset_path="", minor=5, level=None, interpreter=None):
     submission = tmp_path / "submission"
     path = write_notebook(submission / "nb.ipynb", cells, minor)
     jail, tmp = kernel_jail(level or best_level(), submission, "nb.ipynb", JailLimits(memory_mb=2048, cpu_seconds=120),
-                            dataset, dataset_path)
+                            dataset, dataset_path, interpreter)
     try:
         return run_notebook(path, submission, jail, limits, {}, requests or {}, tmp_path / "out" / "executed")
     finally:
