@@ -139,8 +139,24 @@ def uv() -> str:
     return find_uv_bin()
 
 
-def _run(command: list[str], what: str) -> str:
+# pip's index settings in the environment, for uv (which reads its own UV_* variables only)
+PIP_TO_UV = {"PIP_INDEX_URL": "UV_INDEX_URL", "PIP_EXTRA_INDEX_URL": "UV_EXTRA_INDEX_URL",
+             "PIP_FIND_LINKS": "UV_FIND_LINKS"}
+
+
+def uv_environment() -> dict[str, str]:
+    """The environment uv runs with: the operating system's certificate store (like pip; a
+    machine behind a proxy with its own authority needs it) and pip's index settings."""
     env = {**os.environ, "UV_NO_PROGRESS": "1"}
+    env.setdefault("UV_NATIVE_TLS", "1")
+    for pip, uv_name in PIP_TO_UV.items():
+        if os.environ.get(pip) and uv_name not in os.environ:
+            env[uv_name] = os.environ[pip]
+    return env
+
+
+def _run(command: list[str], what: str) -> str:
+    env = uv_environment()
     run = subprocess.run(command, capture_output=True, text=True, env=env)
     if run.returncode != 0:
         lines = [line for line in (run.stderr or run.stdout).strip().splitlines() if line.strip()]
