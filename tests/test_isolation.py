@@ -36,16 +36,28 @@ def grade(klass: Path, out: Path, level: str, *extra: str):
                                      "--dataset", "synthetic", "-j", "2", "--force", *extra])
 
 
+def written_for_the_course(folder: Path) -> None:
+    """The reference as a student of the course's environment writes it: the course's loader
+    imports cPickle through six, and affine_backward uses numpy 1.x's ``newshape=`` keyword."""
+    utils, layers = folder / "cs231n" / "data_utils.py", folder / "cs231n" / "layers.py"
+    utils.write_text(utils.read_text().replace("import pickle\n", "from six.moves import cPickle as pickle\n", 1))
+    layers.write_text(layers.read_text().replace("dx = dout.dot(w.T).reshape(x.shape)",
+                                                 "dx = np.reshape(dout.dot(w.T), newshape=x.shape)", 1))
+    assert "six.moves" in utils.read_text() and "newshape=" in layers.read_text()
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("level", AVAILABLE)
 def test_gradings_share_nothing_at_every_level(level, tmp_path):
-    """Two copies of the reference (its notebook mounts Drive, appends to sys.path and %cd's, as
-    seed 003's Colab cell does) graded in parallel, then again: full marks, identical results,
-    and nothing left in the host's /content."""
+    """Two copies of the reference written for the course's environment (its notebook mounts
+    Drive, appends to sys.path and %cd's, as seed 003's Colab cell does, and loads the data with
+    six) graded in parallel, then again: full marks, identical results, and nothing left in the
+    host's /content."""
     content_before = sorted(os.listdir(CONTENT)) if CONTENT.is_dir() else None
     root = assignments.load("fc_nets").root
     for name in ("a", "b"):
         shutil.copytree(root, tmp_path / "class" / name, ignore=shutil.ignore_patterns("checks", "*.toml"))
+        written_for_the_course(tmp_path / "class" / name)
     runs = []
     for out in ("first", "second"):
         graded = grade(tmp_path / "class", tmp_path / out, level)
