@@ -59,13 +59,13 @@ def requirements(assignment: Assignment) -> list[str]:
         path = assignment.root / spec.requirements_file
         if not path.is_file():
             raise EnvironmentBuildError(f"{assignment.root / 'assignment.toml'} [environment]: requirements_file "
-                                    f"{spec.requirements_file!r} does not exist")
+                                        f"{spec.requirements_file!r} does not exist")
         for line in path.read_text(encoding="utf-8").splitlines():
             line = line.split(" #", 1)[0].strip()
             if line and not line.startswith("#"):
                 if line.startswith("-"):
                     raise EnvironmentBuildError(f"{path}: option lines ({line.split()[0]}) are not supported; "
-                                            "list requirements only")
+                                                "list requirements only")
                 found.append(line)
     return found
 
@@ -103,11 +103,12 @@ def check_python(spec: Environment, where: str) -> None:
     try:
         allowed = SpecifierSet(spec.python)
     except InvalidSpecifier:
-        raise EnvironmentBuildError(f"{where} [environment]: python = {spec.python!r} is not a version specifier") from None
+        raise EnvironmentBuildError(
+            f"{where} [environment]: python = {spec.python!r} is not a version specifier") from None
     here = ".".join(map(str, sys.version_info[:3]))
     if here not in allowed:
         raise EnvironmentBuildError(f"{where} [environment] supports Python {spec.python}; the grader runs on "
-                                f"Python {here}: install the grader on a Python in that range")
+                                    f"Python {here}: install the grader on a Python in that range")
 
 
 def ensure(assignment: Assignment, wheelhouse: Path | None = None,
