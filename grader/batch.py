@@ -13,7 +13,7 @@ import dataclasses
 import datetime
 import functools
 import multiprocessing
-import tempfile
+import shutil
 import traceback
 import warnings
 from dataclasses import dataclass
@@ -26,7 +26,7 @@ from .assignment import Assignment
 from .cache import cache_key, cached_result, run_fingerprint
 from .discover import Submission, SubmissionError, find_submissions, prepare, submission_id
 from .errors import GraderError, WorkerError
-from .files import write_json
+from .files import scratch_dir, write_json
 from .grade import GradeOptions, check_limits, grade_submission
 from .report import RESULT_FILE, write_class_reports, write_submission_reports
 from .results import RunInfo, SubmissionResult
@@ -50,7 +50,8 @@ def grade_one(assignment: Assignment, source: Path, out: Path, options: GradeOpt
     then ``result.json`` stamped with ``key``). An unreadable submission gets a result that says
     why; a grader bug on one submission is reported in its result instead of ending the batch."""
     folder = out / submission_id(source)
-    with tempfile.TemporaryDirectory(prefix="grader-sub-") as tmp:
+    tmp = scratch_dir("grader-sub-")
+    try:
         try:
             submission: Submission = prepare(source, assignment, Path(tmp))
             result = dataclasses.replace(grade_submission(assignment, submission, options, folder),
@@ -64,6 +65,8 @@ def grade_one(assignment: Assignment, source: Path, out: Path, options: GradeOpt
         except Exception as exc:  # a grader bug must cost one submission, never the batch
             result = unreadable(source, assignment, f"internal grader error (please report it): "
                                 f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=-3)}")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     write_outputs(folder, result, run or run_info(assignment))
     return result
 

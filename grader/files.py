@@ -24,6 +24,36 @@ def process_temp_dir(prefix: str) -> Path:
     return path
 
 
+def _namespace() -> str:
+    """This process's PID namespace (process ids mean something only inside one)."""
+    try:
+        return os.readlink("/proc/self/ns/pid").split("[")[-1].rstrip("]")
+    except OSError:
+        return "0"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def scratch_dir(prefix: str) -> Path:
+    """A temporary folder named after this process, for the caller to remove. Folders of the
+    same kind left by processes of this PID namespace that no longer exist (a SIGKILLed grader
+    cannot clean up; its jailed processes died with it) are removed first."""
+    mine = f"{prefix}{_namespace()}-"
+    for old in Path(tempfile.gettempdir()).glob(f"{mine}*-*"):
+        pid = old.name[len(mine):].split("-", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            shutil.rmtree(old, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix=f"{mine}{os.getpid()}-"))
+
+
 def write_bytes(path: Path, data: bytes) -> None:
     """Write ``data`` to a temporary file in the same folder, then rename it over ``path``."""
     path.parent.mkdir(parents=True, exist_ok=True)

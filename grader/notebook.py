@@ -25,7 +25,6 @@ import math
 import re
 import shutil
 import subprocess
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -38,6 +37,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
 from .checks.record import Recorder
+from .files import scratch_dir
 from .jail import codec
 from .jail.kernel import JailedKernelManager, KernelJail
 from .jail.sandbox import MOUNT_JAIL, Interpreter, JailLimits
@@ -344,7 +344,7 @@ def kernel_jail(level: str, submission: Path, notebook: str, limits: JailLimits,
                 dataset: Path | None, dataset_path: str,
                 interpreter: Interpreter | None = None) -> tuple[KernelJail, Path]:
     """A :class:`KernelJail` with fresh runtime and socket folders (remove the returned tmp)."""
-    tmp = Path(tempfile.mkdtemp(prefix="grader-kernel-"))
+    tmp = scratch_dir("grader-kernel-")
     runtime, sockets = tmp / "runtime", tmp / "sockets"
     runtime.mkdir()
     sockets.mkdir()
@@ -428,8 +428,9 @@ def run_assignment_notebooks(assignment, submission: Path, level: str, jail_limi
     the files as submitted, not as the notebook left them)."""
     runs, values, files, problems = [], {}, {}, []
     for expected in assignment.notebooks:
-        with tempfile.TemporaryDirectory(prefix="grader-nb-") as scratch:
-            copy_root = Path(scratch) / "submission"
+        scratch = scratch_dir("grader-nb-")
+        try:
+            copy_root = scratch / "submission"
             shutil.copytree(submission, copy_root, symlinks=True)
             path, notes = locate(copy_root, expected)
             jail, tmp = kernel_jail(level, copy_root, path.relative_to(copy_root).as_posix(), jail_limits,
@@ -440,6 +441,8 @@ def run_assignment_notebooks(assignment, submission: Path, level: str, jail_limi
             finally:
                 shutil.rmtree(tmp, ignore_errors=True)
             files.update(produced_files(path.parent, assignment.notebook.outputs))
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
         runs.append(dataclasses.replace(run, artifacts=history_curves(exported)))
         values.update(exported)
         problems += notes + read_problems

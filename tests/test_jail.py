@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import socket
+import tempfile
 import time
 from pathlib import Path
 
@@ -250,12 +251,18 @@ def test_student_code_dies_with_a_killed_grader(tmp_path, level):
     time.sleep(1.0)  # the check's child is forked and looping
     student = psutil.Process(grader.pid).children(recursive=True)
     assert any("_worker.py" in " ".join(p.cmdline()) for p in student), "no worker was started"
+    from grader.files import _namespace
+
+    left = list(Path(tempfile.gettempdir()).glob(f"grader-jail-{_namespace()}-{grader.pid}-*"))
+    assert left, "the grader's scratch folder is named after it"
     grader.kill()
     grader.wait()
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline and any(_running(p) for p in student):
         time.sleep(0.1)
     assert not [p.pid for p in student if _running(p)], "student code kept running after the grader was killed"
+    with Worker(tmp_path / "sub", WorkerOptions(isolation=level)) as worker, worker.session(30):
+        assert not any(p.exists() for p in left)  # the next grader's worker swept it away
 
 
 def _running(process) -> bool:

@@ -19,7 +19,6 @@ import select
 import shutil
 import signal
 import subprocess
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from typing import Any
 from ..errors import ProtocolError, StudentError, WorkerDied, WorkerError, WorkerTimeout
 from . import codec
 from .cgroup import PidsGroup
+from ..files import scratch_dir
 from .sandbox import MOUNT_JAIL, Interpreter, JailLimits, apply_limits, launch, resolve_level
 
 RUNTIME_FILES = ("_worker.py", "codec.py", MOUNT_JAIL)
@@ -97,7 +97,7 @@ class Worker:
 
     def _start(self) -> None:
         self.starts += 1
-        self._tmp = Path(tempfile.mkdtemp(prefix="grader-jail-"))
+        self._tmp = scratch_dir("grader-jail-")
         runtime = self._tmp / "runtime"
         runtime.mkdir()
         here = Path(__file__).parent
