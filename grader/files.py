@@ -18,7 +18,7 @@ def process_temp_dir(prefix: str) -> Path:
     """A temporary folder for this process's caches (mutant references, unpacked assignments),
     removed when the process exits, including pool and Dask worker processes, which skip
     ``atexit`` but run multiprocessing's finalizers."""
-    path = Path(tempfile.mkdtemp(prefix=prefix))
+    path = scratch_dir(prefix)  # a SIGKILLed process's copy is swept by the next one
     multiprocessing.util.Finalize(None, shutil.rmtree, args=(str(path),), kwargs={"ignore_errors": True},
                                   exitpriority=0)
     return path

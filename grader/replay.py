@@ -99,8 +99,9 @@ class Tape:
     def find(self, key: str, args: Any) -> tuple[int, dict] | None:
         """The recorded variant of step ``key`` whose arguments match ``args`` most closely."""
         best: tuple[float, int, dict] | None = None
+        live = _pattern(args)
         for i, variant in enumerate(self.steps.get(key, [])):
-            distance = _distance(_pattern(args), self.decode(variant["args"]))
+            distance = _distance(live, self.decode(variant["args"]))
             if distance is not None and (best is None or distance < best[0]):
                 best = (distance, i, variant)
         return None if best is None else best[1:]
