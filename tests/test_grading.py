@@ -234,6 +234,6 @@ def test_a_hanging_notebook_function_costs_seconds_not_the_declared_limit(tmp_pa
     result = grade_one(a, tmp_path / "loop.ipynb", tmp_path / "out", GradeOptions())
     assert result.score == 0 and all(c.outcome == "timeout" for c in result.checks)
     limits = check_limits(a, GradeOptions())
-    assert a.limits.check_seconds == 30 and all(v <= 3 for v in limits.values()), limits
+    assert a.limits.check_seconds == 30 and all(v <= 10 for v in limits.values()), limits
     # each hang costs its check's derived limit (plus a worker restart), not 30 s
     assert all(c.duration < limits[c.id] + 1.5 for c in result.checks), [(c.id, c.duration) for c in result.checks]

@@ -67,6 +67,15 @@ def noisy():
 
 def env():
     return dict(os.environ)
+
+def say(text, warn=False, then_exit=False):
+    print(text)
+    if warn:
+        import warnings
+        warnings.warn(text, RuntimeWarning)
+    if then_exit:
+        os._exit(0)
+    return len(text)
 '''
 
 
@@ -170,6 +179,21 @@ def test_environment_is_scrubbed(worker, monkeypatch):
 def test_huge_output_is_bounded(worker):
     assert call(worker, "noisy") == "done"
     assert len(worker.output()) <= 64 << 10
+
+
+def test_each_check_gets_exactly_its_own_output(worker):
+    """Output is read on a thread; the fork server's end-of-check mark makes what a check gets
+    complete and never shared with the next one, however the threads are scheduled."""
+    worker.output()
+    for i in range(25):
+        text = f"check {i} " + "y" * (i * 997)
+        call(worker, "say", text, i % 2 == 0)
+        output = worker.output()
+        assert text + "\n" in output and f"check {i - 1} " not in output, (i, output[:80])
+        assert ("RuntimeWarning" in output) == (i % 2 == 0) and "\x00" not in output
+    with pytest.raises(WorkerDied, match="ended the process"):
+        call(worker, "say", "last words", False, True)
+    assert worker.output() == "last words\n"
 
 
 @pytest.mark.parametrize("level", ["unshare", "rlimits"])

@@ -18,6 +18,7 @@ as a :class:`CheckResult`; grading decisions happen here, in the grader, never i
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import random
 import time
@@ -46,6 +47,7 @@ MARKERS = {
 }
 META_KEY = pytest.StashKey["CheckMeta"]()
 RECORD_KEY = pytest.StashKey[Recorder]()
+RESULT_KEY = pytest.StashKey[CheckResult]()
 
 
 @dataclass(frozen=True)
@@ -202,7 +204,11 @@ class GraderPlugin:
         yield
         failed_setup = call.when == "setup" and call.excinfo is not None
         if call.when == "call" or failed_setup:
-            self.results.append(self._result(item, call))
+            item.stash[RESULT_KEY] = self._result(item, call)
+        elif call.when == "teardown" and RESULT_KEY in item.stash:
+            # the student's child has ended by now and its output is complete (see Session.close)
+            result = item.stash[RESULT_KEY]
+            self.results.append(dataclasses.replace(result, output=self._worker.output()[-2000:]))
 
     def _result(self, item: pytest.Item, call: pytest.CallInfo) -> CheckResult:
         meta = item.stash[META_KEY]
@@ -214,7 +220,6 @@ class GraderPlugin:
             outcome=outcome, message=message, hint=hint, hidden=meta.hidden,
             duration=time.perf_counter() - self._started.get(item.nodeid, time.perf_counter()),
             time_limit=meta.timeout,
-            output=self._worker.output()[-2000:],
             details=_details(call.excinfo),
             artifacts=tuple(item.stash[RECORD_KEY].artifacts) if RECORD_KEY in item.stash else ())
 

@@ -1,10 +1,11 @@
 """The jailed worker: a fork server that runs student code and answers in plain data.
 
-Started by the grader as ``python -I _worker.py CONFIG_JSON`` inside the jail, next to a copy of
-``codec.py``. It never imports ``grader``. The server imports numpy (and the packages the
-assignment preloads), then loops: for each check the grader sends ``fork``; the child serves
-that check's requests on the same pipes until ``end`` or death, and the server reports how
-the child ended. Every check therefore starts from a fresh copy of this process.
+Started by the grader as ``python -I -u _worker.py CONFIG_JSON`` inside the jail, next to a copy
+of ``codec.py`` (unbuffered: a crash loses nothing the student printed). It never imports
+``grader``. The server imports numpy (and the packages the assignment preloads), then loops:
+for each check the grader sends ``fork``; the child serves that check's requests on the same
+pipes until ``end`` or death, and the server reports how the child ended. Every check therefore
+starts from a fresh copy of this process.
 """
 
 import importlib
@@ -180,6 +181,17 @@ def die_with_parent(parent):
         os._exit(0)
 
 
+def write_fence():
+    """Mark the end of a check's output on stdout: the child has exited, so everything it wrote
+    is in the pipe before this (the grader waits for the mark before taking the output)."""
+    data = codec.OUTPUT_FENCE
+    while data:
+        try:
+            data = data[os.write(1, data):]
+        except OSError:
+            return
+
+
 def main():
     os.chdir(ROOT)
     sys.path.insert(0, ROOT)
@@ -202,6 +214,7 @@ def main():
             finally:
                 os._exit(0)
         _, status = os.waitpid(pid, 0)
+        write_fence()
         if os.WIFSIGNALED(status):
             send({"exited": {"signal": os.WTERMSIG(status)}})
         else:

@@ -48,29 +48,62 @@ class WorkerOptions:
 
 
 class _Output:
-    """Drains the worker's stdout/stderr on a thread, keeping only the last ``OUTPUT_LIMIT`` bytes."""
+    """Drains the worker's stdout/stderr on a thread, keeping only the last ``OUTPUT_LIMIT`` bytes.
+
+    The fork server writes ``codec.OUTPUT_FENCE`` after each check's child has exited; ``settle``
+    waits for it, so a check's output is complete (and none of it is left for the next check)
+    however the drain thread is scheduled."""
 
     def __init__(self, stream) -> None:
         self.chunks: collections.deque[bytes] = collections.deque()
         self.size = 0
-        self.lock = threading.Lock()
+        self.fences = 0
+        self._carry = b""
+        self.changed = threading.Condition()
         self.thread = threading.Thread(target=self._drain, args=(stream,), daemon=True)
         self.thread.start()
 
     def _drain(self, stream) -> None:
         for chunk in iter(lambda: stream.read1(65536), b""):
-            with self.lock:
-                self.chunks.append(chunk)
-                self.size += len(chunk)
-                while self.size > OUTPUT_LIMIT and len(self.chunks) > 1:
-                    self.size -= len(self.chunks.popleft())
+            pieces = (self._carry + chunk).split(codec.OUTPUT_FENCE)
+            self._carry = _fence_prefix(pieces[-1])
+            pieces[-1] = pieces[-1][:len(pieces[-1]) - len(self._carry)]
+            with self.changed:
+                for piece in pieces:
+                    self._append(piece)
+                self.fences += len(pieces) - 1
+                self.changed.notify_all()
+        with self.changed:
+            self._append(self._carry)
+            self.fences = -1  # end of stream: nobody waits any longer
+            self.changed.notify_all()
+
+    def _append(self, piece: bytes) -> None:
+        if piece:
+            self.chunks.append(piece)
+            self.size += len(piece)
+        while self.size > OUTPUT_LIMIT and len(self.chunks) > 1:
+            self.size -= len(self.chunks.popleft())
+
+    def settle(self, fences: int, seconds: float = 5.0) -> None:
+        """Wait until ``fences`` end-of-check marks have been read (or the stream ended)."""
+        with self.changed:
+            self.changed.wait_for(lambda: self.fences < 0 or self.fences >= fences, timeout=seconds)
 
     def take(self) -> str:
-        with self.lock:
+        with self.changed:
             data = b"".join(self.chunks)[-OUTPUT_LIMIT:]
             self.chunks.clear()
             self.size = 0
         return data.decode("utf-8", errors="replace")
+
+
+def _fence_prefix(data: bytes) -> bytes:
+    """The longest end of ``data`` that may be the start of a fence split across two reads."""
+    for n in range(min(len(codec.OUTPUT_FENCE) - 1, len(data)), 0, -1):
+        if codec.OUTPUT_FENCE.startswith(data[-n:]):
+            return data[-n:]
+    return b""
 
 
 class Worker:
@@ -86,6 +119,7 @@ class Worker:
         self.failed_imports: dict[str, WorkerError] = {}
         self._to_worker = self._from_worker = -1
         self._output: _Output | None = None
+        self._children = 0  # checks' children that ended since the worker started
         self.starts = 0
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -122,6 +156,7 @@ class Worker:
             os.close(rep_w)
         self._to_worker, self._from_worker = req_w, rep_r
         self._output = _Output(self.proc.stdout)
+        self._children = 0
         reply = self._receive(self.options.startup_seconds, "starting the worker")
         if "ready" not in reply:
             self._kill()
@@ -159,6 +194,12 @@ class Worker:
     def output(self) -> str:
         """What student code printed since the last call (bounded)."""
         return self._output.take() if self._output else ""
+
+    def _child_ended(self) -> None:
+        """The fork server reported a check's child gone: wait until all it printed is read."""
+        self._children += 1
+        if self._output is not None:
+            self._output.settle(self._children)
 
     # -- framing -------------------------------------------------------------------------
     def _send(self, message: dict, what: str) -> None:
@@ -283,6 +324,7 @@ class Session:
             raise
         if "exited" in reply:
             self.open = False
+            w._child_ended()
             raise WorkerDied(f"{child_exit_message(reply['exited'], w.options.limits)} in {what}", what)
         if "error" in reply and isinstance(reply["error"], dict):
             raise StudentError.from_reply(reply["error"], what)
@@ -338,6 +380,8 @@ class Session:
             exited = w._receive(5, "ending the check")
             if "exited" not in exited:
                 w._kill()
+            else:
+                w._child_ended()
         except (WorkerTimeout, WorkerDied, ProtocolError):
             pass
 

@@ -389,9 +389,9 @@ def launch(level: str, submission: Path, runtime: Path, interpreter: Interpreter
         if level == "bwrap":
             prefix += [arg for key, value in env.items() for arg in ("--setenv", key, value)]
             env = {}
-        return Launch(prefix + [python, "-I", f"{RUNTIME_IN_JAIL}/_worker.py"], env,
+        return Launch(prefix + [python, "-I", "-u", f"{RUNTIME_IN_JAIL}/_worker.py"], env,
                       str(submission), SUBMISSION_IN_JAIL, RUNTIME_IN_JAIL)
-    return Launch([python, "-I", str(runtime / "_worker.py")], private_env(runtime.parent),
+    return Launch([python, "-I", "-u", str(runtime / "_worker.py")], private_env(runtime.parent),
                   str(submission), str(submission), str(runtime))
 
 
