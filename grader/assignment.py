@@ -21,7 +21,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
-CONVENTIONS = ("reg*sum(W**2)", "0.5*reg*sum(W**2)")
+# "any": the assignment fixes no L2 convention; any self-consistent one passes (grader.checks.l2)
+CONVENTIONS = ("reg*sum(W**2)", "0.5*reg*sum(W**2)", "any")
 
 
 @dataclass(frozen=True)

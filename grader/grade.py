@@ -106,7 +106,7 @@ def run_checks(assignment: Assignment, worker: Worker, options: GradeOptions,
     plugin = GraderPlugin(worker, oracle or oracle_for(assignment, options), assignment.limits.check_seconds,
                           assignment.packages, artifacts,
                           NotebookView(notebooks, dict(assignment.notebook.results)) if notebooks else None,
-                          CifarView(options.data, assignment), limits)
+                          CifarView(options.data, assignment), limits, assignment.regularization)
     checks = assignment.root / "checks"
     args = [str(checks), "-p", "no:cacheprovider", "--import-mode=importlib", "--strict-markers", "-q", "-c", os.devnull,
             "--rootdir", str(checks), "-W", "ignore::pytest.PytestAssertRewriteWarning"]

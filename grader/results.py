@@ -52,6 +52,7 @@ class CheckResult:
     artifacts: tuple[Artifact, ...] = ()
     diagnosis: dict[str, str] = field(default_factory=dict)  # a catalogued mistake: mistake, title, hint
     time_limit: float = 0.0  # seconds the check was allowed (derived from the reference's time)
+    notes: tuple[str, ...] = ()  # what the check accepted or detected (a keepdims shape, an L2 convention)
 
     def __post_init__(self) -> None:
         if self.outcome not in OUTCOMES:
@@ -67,7 +68,8 @@ class CheckResult:
             return f"Hidden check: {self.outcome}."
         parts = [self.message, f"Hint: {self.hint}" if self.hint else "",
                  f"Likely mistake: {self.diagnosis['title']}. {self.diagnosis['hint']}" if self.diagnosis else "",
-                 f"Your code printed:\n{self.output}" if self.output and not self.passed else ""]
+                 f"Your code printed:\n{self.output}" if self.output and not self.passed else "",
+                 *(f"Note: {text}" for text in self.notes)]
         return "\n\n".join(p for p in parts if p)
 
     def to_json(self) -> dict[str, Any]:
@@ -80,6 +82,7 @@ class CheckResult:
         fields = {f.name for f in dataclasses.fields(cls)}
         kwargs = {k: v for k, v in data.items() if k in fields}
         kwargs["artifacts"] = tuple(Artifact.from_json(a) for a in data.get("artifacts", ()))
+        kwargs["notes"] = tuple(data.get("notes", ()))
         return cls(**kwargs)
 
 

@@ -352,3 +352,50 @@ def test_solver_rejects_unknown_arguments(fc, net):
         Solver(net.TwoLayerNet(input_dim=3), data, learning_rate=1)
     with pytest.raises(ValueError, match="Invalid update_rule"):
         Solver(net.TwoLayerNet(input_dim=3), data, update_rule="nope")
+
+
+def _naive_conv(x, w, b, stride, pad):
+    padded = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    fh, fw = w.shape[2:]
+    oh, ow = (padded.shape[2] - fh) // stride + 1, (padded.shape[3] - fw) // stride + 1
+    out = np.zeros((x.shape[0], w.shape[0], oh, ow))
+    for i in range(oh):
+        for j in range(ow):
+            window = padded[:, None, :, i * stride:i * stride + fh, j * stride:j * stride + fw]
+            out[:, :, i, j] = (window * w[None]).sum(axis=(2, 3, 4)) + b
+    return out
+
+
+def _naive_pool(x, size, stride):
+    oh, ow = (x.shape[2] - size) // stride + 1, (x.shape[3] - size) // stride + 1
+    return np.array([[x[:, :, i * stride:i * stride + size, j * stride:j * stride + size].max(axis=(2, 3))
+                      for j in range(ow)] for i in range(oh)]).transpose(2, 3, 0, 1)
+
+
+@pytest.mark.parametrize("method", ["im2col", "strides"])
+@pytest.mark.parametrize("stride,pad", [(1, 1), (2, 1), (2, 0)])
+def test_course_fast_conv_helpers_match_a_naive_convolution(fc, method, stride, pad):
+    """The course helper every real layer_utils.py imports: right values and gradients."""
+    F = fc.module("cs231n.fast_layers")
+    forward, backward = getattr(F, f"conv_forward_{method}"), getattr(F, f"conv_backward_{method}")
+    rng = np.random.RandomState(stride + pad)
+    x, w, b = rng.randn(2, 3, 7, 7), rng.randn(4, 3, 3, 3), rng.randn(4)
+    out, cache = forward(x, w, b, {"stride": stride, "pad": pad})
+    assert rel_error(out, _naive_conv(x, w, b, stride, pad)) < 1e-12
+    dout = rng.randn(*out.shape)
+    dx, dw, db = backward(dout, cache)
+    for value, grad in ((x, dx), (w, dw), (b, db)):
+        numeric = numerical_gradient_array(lambda v: _naive_conv(x, w, b, stride, pad), value, dout)
+        assert rel_error(numeric, grad) < 1e-6
+
+
+@pytest.mark.parametrize("shape,size,stride", [((2, 3, 8, 8), 2, 2), ((2, 3, 7, 7), 3, 2)])
+def test_course_fast_max_pool_matches_a_naive_pool(fc, shape, size, stride):
+    F = fc.module("cs231n.fast_layers")
+    x = np.random.RandomState(size).randn(*shape)
+    param = {"pool_height": size, "pool_width": size, "stride": stride}
+    out, cache = F.max_pool_forward_fast(x, param)
+    assert np.array_equal(out, _naive_pool(x, size, stride))
+    dout = np.random.RandomState(1).randn(*out.shape)
+    numeric = numerical_gradient_array(lambda v: _naive_pool(x, size, stride), x, dout)
+    assert rel_error(numeric, F.max_pool_backward_fast(dout, cache)) < 1e-6

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import pytest
 
+from . import l2
+from .interface import call_as_notebook
 from .helpers import (Mismatch, PartialCredit, as_array, as_dict, as_scalar, assert_close, assert_dict_close,
-                      assert_gradient, assert_gradient_sparse, assert_rel_error, assert_scalar_close, describe,
-                      grade_accuracy, numeric_gradient_errors, plain)
+                      assert_gradient, assert_gradient_sparse, assert_rel_error, assert_scalar_close,
+                      broadcast_equivalent, describe, grade_accuracy, note, numeric_gradient_errors, plain)
 
 
 def points(n: float):
@@ -38,6 +40,6 @@ def call_timeout(seconds: float):
     return pytest.mark.call_timeout(seconds)
 
 
-__all__ = ["points", "hidden", "title", "timeout", "call_timeout", "Mismatch", "PartialCredit", "grade_accuracy", "as_array", "as_dict", "as_scalar",
+__all__ = ["l2", "call_as_notebook", "points", "hidden", "title", "timeout", "call_timeout", "Mismatch", "PartialCredit", "grade_accuracy", "as_array", "as_dict", "as_scalar",
            "assert_close", "assert_dict_close", "assert_gradient", "assert_gradient_sparse", "assert_rel_error",
-           "assert_scalar_close", "describe", "numeric_gradient_errors", "plain"]
+           "assert_scalar_close", "broadcast_equivalent", "describe", "note", "numeric_gradient_errors", "plain"]

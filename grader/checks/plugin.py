@@ -35,7 +35,7 @@ from ..jail.client import RemoteObject, Session, Worker
 from ..reference import Reference
 from ..results import CheckResult
 from .context import CifarView, NotebookView
-from .helpers import Mismatch, PartialCredit
+from .helpers import Mismatch, PartialCredit, take_notes
 from .record import Recorder
 
 MARKERS = {
@@ -145,8 +145,9 @@ class GraderPlugin:
     def __init__(self, worker: Worker, oracle: Oracle, default_timeout: float,
                  packages: tuple[str, ...] = (), artifacts: Path | None = None,
                  notebook: NotebookView | None = None, cifar: CifarView | None = None,
-                 limits: Mapping[str, float] | None = None) -> None:
+                 limits: Mapping[str, float] | None = None, regularization: str = "any") -> None:
         self._worker = worker
+        self._regularization = regularization
         self._artifacts = artifacts
         self._notebook = notebook
         self._cifar = cifar
@@ -179,6 +180,11 @@ class GraderPlugin:
         return self._oracle(request.node.nodeid)
 
     @pytest.fixture
+    def regularization(self) -> str:
+        """The assignment's L2 convention (``"any"`` when it fixes none): see grader.checks.l2."""
+        return self._regularization
+
+    @pytest.fixture
     def notebook(self) -> NotebookView:
         if self._notebook is None:
             raise AssertionError("notebooks were not run for this grading run")
@@ -197,6 +203,7 @@ class GraderPlugin:
         return recorder
 
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        take_notes()  # none left over from a check that ended abruptly
         self._started[item.nodeid] = time.perf_counter()
 
     @pytest.hookimpl(hookwrapper=True)
@@ -219,7 +226,7 @@ class GraderPlugin:
             points=meta.points if outcome == "passed" else round(meta.points * partial, 6),
             outcome=outcome, message=message, hint=hint, hidden=meta.hidden,
             duration=time.perf_counter() - self._started.get(item.nodeid, time.perf_counter()),
-            time_limit=meta.timeout,
+            time_limit=meta.timeout, notes=take_notes(),
             details=_details(call.excinfo),
             artifacts=tuple(item.stash[RECORD_KEY].artifacts) if RECORD_KEY in item.stash else ())
 

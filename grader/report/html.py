@@ -65,6 +65,7 @@ def check_view(check: CheckResult, audience: str, images: list[dict[str, str]]) 
         "diagnosis": check.diagnosis if visible else {},
         "output": check.output if visible and not check.passed else "",
         "details": check.details if visible else {},
+        "notes": list(check.notes) if visible else [],
         "images": images if visible else [],
     }
 

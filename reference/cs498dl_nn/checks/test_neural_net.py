@@ -1,16 +1,26 @@
 """Checks of models/neural_net.py (CS498DL NeuralNetwork), through its public interface.
 
-Accepted forms (internals vary between terms and students): ``forward`` may return the last
-layer's scores or their softmax probabilities; gradients live in ``net.gradients`` keyed ``W1``
-or ``d_W1``; biases may be shaped ``(H,)`` or ``(1, H)``.
+The notebook only builds ``NeuralNetwork(input_size, hidden_sizes, num_classes, num_layers)`` and
+calls ``forward(X)``, ``backward(y, reg)`` (its returned loss) and ``update(...)``; so do these
+checks. Accepted forms (internals vary between terms and students): ``forward`` may return the
+last layer's scores or their softmax probabilities; gradients are read from ``net.gradients``
+under any usual key (``W1``, ``dW1``, ``d_W1``) or, failing that, from the parameter change of
+one SGD step; biases may be shaped ``(H,)`` or ``(1, H)``; ``update`` may name and order its
+parameters as it likes. Seed 004 fixes no L2 convention: any one whose gradient matches its loss
+passes (``grader.checks.l2``).
 """
 
 import numpy as np
 
 from grader.checks import (Mismatch, as_array, as_dict, as_scalar, assert_close, assert_dict_close,
-                           assert_gradient, assert_scalar_close, hidden, plain, points)
+                           assert_gradient, assert_scalar_close, call_as_notebook, hidden, l2, plain,
+                           points)
 
 MODULE = "models.neural_net"
+UPDATE_NAMES = {"lr": ("learning_rate", "alpha", "step_size", "eta"), "b1": ("beta1", "beta_1"),
+                "b2": ("beta2", "beta_2"), "eps": ("epsilon",), "opt": ("optimizer", "method"),
+                "t": ("timestep", "time_step", "step", "epoch", "iteration")}
+GRADIENT_KEYS = ("{}", "d{}", "d_{}", "grad_{}", "grad{}", "d{}_")
 
 
 def build(side, sizes, seed):
@@ -38,9 +48,38 @@ def softmax(x):
     return e / e.sum(axis=1, keepdims=True)
 
 
+def update(net, lr, b1=0.9, b2=0.999, eps=1e-8, opt="SGD", t=1):
+    """``net.update`` as the notebook calls it (keywords when the student's names are known)."""
+    values = (("lr", lr), ("b1", b1), ("b2", b2), ("eps", eps), ("opt", opt), ("t", t))
+    return call_as_notebook(net.update, values, UPDATE_NAMES)
+
+
 def gradients(net):
-    grads = as_dict("net.gradients (set by backward)", plain(net.gradients))
-    return {(k[2:] if isinstance(k, str) and k.startswith("d_") else k): v for k, v in grads.items()}
+    """The gradients the last ``backward`` computed, keyed like ``net.params``: from
+    ``net.gradients`` under any usual key, else from one SGD step of learning rate 1 (the
+    parameters are restored afterwards)."""
+    params = {k: np.asarray(v, dtype=float) for k, v in as_dict("net.params", net.params).items()}
+    try:
+        stored = as_dict("net.gradients", plain(net.gradients))
+    except Exception:
+        stored = {}
+    found = {}
+    for name in params:
+        key = next((f.format(name) for f in GRADIENT_KEYS if f.format(name) in stored), None)
+        if key is None:
+            return sgd_step_gradients(net, params)
+        found[name] = stored[key]
+    return found
+
+
+def sgd_step_gradients(net, params):
+    update(net, 1.0, opt="SGD")
+    after = as_dict("net.params after update(1.0, opt='SGD')", net.params)
+    grads = {k: v - as_array(f"net.params['{k}'] after an SGD step", after.get(k), v.shape)
+             for k, v in params.items()}
+    for name, value in params.items():
+        net.params[name] = value
+    return grads
 
 
 def check_forward(student, reference, sizes, seed, scale=1.0):
@@ -53,13 +92,31 @@ def check_forward(student, reference, sizes, seed, scale=1.0):
     assert_close("forward(X) scores", got, scores, atol=1e-8, rtol=1e-6)
 
 
-def check_backward(student, reference, sizes, seed, reg):
+def reference_backward(ref, X, y, reg):
+    ref.forward(X)
+    loss = ref.backward(y, reg)
+    return loss, {k: np.asarray(v, dtype=float) for k, v in ref.gradients.items()}
+
+
+def check_backward(student, reference, sizes, seed, reg, regularization):
+    """Loss and gradients at ``reg``. Where the assignment fixes no L2 convention, the student's
+    loss tells which one they use and that share of the reference's L2 term is expected."""
     mine, ref = pair(student, reference, sizes, seed)
     X, y = inputs(seed + 200, 7, sizes[0], sizes[-1])
+    data_loss, data_grads = reference_backward(ref, X, y, 0.0)
+    loss, grads = reference_backward(ref, X, y, reg) if reg else (data_loss, data_grads)
+    penalty = 0.0
+    if reg and regularization not in l2.FIXED:
+        mine.forward(X)
+        without = as_scalar("backward(y, reg=0) loss", mine.backward(y, 0.0))
+        mine.forward(X)
+        penalty = as_scalar(f"backward(y, reg={reg}) loss", mine.backward(y, reg)) - without
+    factor = l2.factor_for(regularization, penalty, loss - data_loss, len(y))
+    expected = {k: data_grads[k] + factor * (grads[k] - data_grads[k]) for k in grads}
     mine.forward(X)
-    ref.forward(X)
-    assert_scalar_close(f"backward(y, reg={reg}) loss", mine.backward(y, reg), ref.backward(y, reg), atol=1e-9)
-    assert_dict_close(f"gradients at reg={reg}", gradients(mine), ref.gradients, rtol=1e-6, atol=1e-10)
+    assert_scalar_close(f"backward(y, reg={reg}) loss", mine.backward(y, reg),
+                        data_loss + factor * (loss - data_loss), atol=1e-9)
+    assert_dict_close(f"gradients at reg={reg}", gradients(mine), expected, rtol=1e-6, atol=1e-10)
 
 
 def expected_step(params, grads, state, opt, lr, b1, b2, eps, t, bias_correction=True, sign=1.0):
@@ -106,7 +163,7 @@ def check_update(student, reference, sizes, opt, steps, lr, b1=0.9, b2=0.999, ep
         grads = gradients(mine)
         previous = dict(state)
         expected = expected_step(before, grads, state, opt, lr, b1, b2, eps, t)
-        mine.update(lr, b1, b2, eps, opt, t)
+        update(mine, lr, b1, b2, eps, opt, t)
         try:
             assert_dict_close(f"params after {opt} step {step + 1} (t={t})", mine.params, expected,
                               rtol=1e-6, atol=1e-10)
@@ -130,17 +187,17 @@ def test_forward_three_layers(student, reference):
 
 
 @points(2)
-def test_backward_two_layers(student, reference):
+def test_backward_two_layers(student, reference, regularization):
     """backward of a 2-layer network: loss and gradients (reg 0 and 0.05)."""
     for reg in (0.0, 0.05):
-        check_backward(student, reference, (6, 8, 4), 2, reg)
+        check_backward(student, reference, (6, 8, 4), 2, reg, regularization)
 
 
 @points(2)
-def test_backward_three_layers(student, reference):
+def test_backward_three_layers(student, reference, regularization):
     """backward of a 3-layer network: loss and gradients (reg 0 and 0.05)."""
     for reg in (0.0, 0.05):
-        check_backward(student, reference, (6, 8, 5, 4), 3, reg)
+        check_backward(student, reference, (6, 8, 5, 4), 3, reg, regularization)
 
 
 @points(1)
@@ -187,7 +244,7 @@ def test_training_learns(student, record):
         for epoch in range(30):
             net.forward(X)
             losses.append(as_scalar("loss", net.backward(y, 1e-4)))
-            net.update(lr, 0.9, 0.999, 1e-8, opt, epoch + 1)
+            update(net, lr, 0.9, 0.999, 1e-8, opt, epoch + 1)
         record.curves(f"{opt}: training loss", {"loss": losses}, xlabel="epoch", ylabel="loss")
         first, loss = losses[0], losses[-1]
         accuracy = float(np.mean(np.argmax(as_array("forward", net.forward(X)), axis=1) == y))
@@ -197,9 +254,9 @@ def test_training_learns(student, record):
 
 @hidden
 @points(1)
-def test_backward_other_shapes(student, reference):
+def test_backward_other_shapes(student, reference, regularization):
     """backward on a 4-layer network with strong regularization."""
-    check_backward(student, reference, (7, 9, 6, 5, 3), 11, 0.3)
+    check_backward(student, reference, (7, 9, 6, 5, 3), 11, 0.3, regularization)
 
 
 @hidden

@@ -8,12 +8,12 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 try:  # the course's optional compiled helpers
-    from cs231n.im2col_cython import col2im_cython as _col2im
-    from cs231n.im2col_cython import im2col_cython as _im2col
+    from .im2col_cython import col2im_cython as _col2im
+    from .im2col_cython import im2col_cython as _im2col
 except ImportError:
     _im2col = _col2im = None
 
-from cs231n.im2col import col2im_indices, im2col_indices, output_size
+from .im2col import col2im_indices, im2col_indices, output_size
 
 
 def _columns(x, fh, fw, pad, stride):

@@ -70,6 +70,15 @@ def test_training_lowers_the_loss(student):
     if history.shape != (200,):
         raise AssertionError(f"train returned {history.shape[0] if history.ndim else 0} losses; "
                              "expected one per iteration (200)")
+    W = as_array("clf.W after train", clf.W)
+    if W.shape != (X.shape[1], 3):
+        raise AssertionError(f"clf.W has shape {W.shape} after train; expected {(X.shape[1], 3)}")
+    scores = X.dot(W)
+    scores -= scores.max(axis=1, keepdims=True)
+    final = float(np.mean(np.log(np.exp(scores).sum(axis=1)) - scores[np.arange(len(y)), y]))
+    if final > 0.3 * np.log(3):  # the grader's own measure of the trained W: not the reported history
+        raise AssertionError(f"the trained W has a data loss of {final:.3f} on the training data "
+                             f"(computed by the grader); training should bring it below {0.3 * np.log(3):.3f}")
     first, last = history[:10].mean(), history[-10:].mean()
     if last > first:
         raise AssertionError(f"the loss rose from {first:.3f} to {last:.3f}: each step must go against the gradient")
@@ -99,7 +108,7 @@ def test_losses_on_other_shapes(student, reference):
 
 @hidden
 @points(1)
-def test_vectorized_loss_is_stable_for_large_scores(student):
+def test_vectorized_loss_is_stable_for_large_scores(student, reference):
     """The vectorized loss stays finite when every score is near 1000."""
     W, X, y = inputs(12)
     X = np.hstack([X, np.ones((X.shape[0], 1))])  # a constant feature whose weights add 1000 to every score
@@ -107,3 +116,5 @@ def test_vectorized_loss_is_stable_for_large_scores(student):
     loss = as_scalar("softmax_loss_vectorized loss for large scores",
                      student.module(SOFTMAX).softmax_loss_vectorized(W, X, y, 0.0)[0])
     assert np.isfinite(loss), f"loss is {loss}: subtract each row's maximum score before exponentiating"
+    expected = reference.module(SOFTMAX).softmax_loss_vectorized(W, X, y, 0.0)[0]
+    assert_scalar_close("softmax_loss_vectorized loss for large scores", loss, expected, atol=1e-8)

@@ -1,7 +1,7 @@
 """Checks of cs231n/classifiers/neural_net.py (TwoLayerNet), following two_layer_net.ipynb."""
 
 import numpy as np
-from support import PARAMS, data, make_net, pair, toy  # noqa: F401 (toy is a fixture)
+from support import PARAMS, data, make_net, pair, toy, trained_loss  # noqa: F401 (toy is a fixture)
 
 from grader.checks import (as_dict, as_scalar, assert_close, assert_dict_close, assert_gradient,
                            assert_scalar_close, hidden, points)
@@ -94,8 +94,9 @@ def test_toy_training(student, toy, record):
     record.curves("Toy net: training loss", {"loss": history}, ylabel="loss")
     if not isinstance(history, (list, np.ndarray)) or len(history) != 100:
         raise AssertionError("stats['loss_history'] must hold one loss per iteration (100)")
-    final = as_scalar("final training loss", history[-1])
-    assert final < 0.02, f"final training loss is {final:.4f}; it should be below 0.02"
+    as_scalar("final training loss", history[-1])
+    final = trained_loss(net, X, y, 5e-6)
+    assert final < 0.02, f"the trained parameters' loss is {final:.4f} (computed by the grader); it should be below 0.02"
 
 
 @points(1)
@@ -111,6 +112,7 @@ def test_predict(student, reference, toy):
 def test_learning_rate_decays_each_epoch(student, reference):
     """train decays the learning rate after every epoch (learning_rate_decay=0 stops learning)."""
     X, y = data(3, 400, 6, 3, scale=1.0)
+    initial = make_net(student, (6, 8, 3), 0).params.fetch()
     nets = []
     for iters in (1, 10):
         net = make_net(student, (6, 8, 3), 0)
@@ -118,8 +120,12 @@ def test_learning_rate_decays_each_epoch(student, reference):
         net.train(X, y, X[:50], y[:50], num_iters=iters, batch_size=100, learning_rate=1e-1,
                   learning_rate_decay=0.0, reg=0.0)
         nets.append(net)
+    after_one = as_dict("params after 1 iteration", nets[0].params.fetch())
+    if all(np.array_equal(np.asarray(after_one.get(k)), v) for k, v in initial.items()):
+        raise AssertionError("train(num_iters=1) left every parameter unchanged: each iteration must "
+                             "take an SGD step")
     assert_dict_close("params after 10 iterations with learning_rate_decay=0",
-                      nets[1].params, nets[0].params.fetch(), atol=1e-12)
+                      nets[1].params, after_one, atol=1e-12)
 
 
 @points(1)
@@ -127,8 +133,12 @@ def test_train_histories(student, record):
     """train records train and validation accuracy once per epoch."""
     X, y = data(3, 400, 6, 3, scale=1.0)
     net = make_net(student, (6, 8, 3), 0)
+    initial = net.params.fetch()
     stats = as_dict("stats", net.train(X, y, X[:50], y[:50], num_iters=10, batch_size=100,
                                        learning_rate=1e-2))
+    trained = as_dict("net.params after train", net.params)
+    if all(np.array_equal(np.asarray(trained.get(k)), v) for k, v in initial.items()):
+        raise AssertionError("train left every parameter unchanged: these are not the histories of a training run")
     record.curves("Accuracy per epoch", {k: stats.get(k) for k in ("train_acc_history", "val_acc_history")},
                   xlabel="epoch", ylabel="accuracy")
     for key in ("loss_history", "train_acc_history", "val_acc_history"):
