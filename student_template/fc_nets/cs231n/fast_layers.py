@@ -44,13 +44,19 @@ def conv_forward_im2col(x, w, b, conv_param):
 def conv_backward_im2col(dout, cache):
     """Gradients (dx, dw, db) of :func:`conv_forward_im2col`."""
     x, w, _, conv_param, cols = cache
-    F, _, fh, fw = w.shape
-    db = dout.sum(axis=(0, 2, 3))
-    dout_rows = dout.transpose(1, 2, 3, 0).reshape(F, -1)
-    dw = dout_rows.dot(cols.T).reshape(w.shape)
-    dcols = w.reshape(F, -1).T.dot(dout_rows)
+    _, _, fh, fw = w.shape
+    dcols, dw, db = _filter_gradients(dout.transpose(1, 2, 3, 0), cols, w)
     dx = _images(dcols, x.shape, fh, fw, conv_param["pad"], conv_param["stride"])
     return dx, dw, db
+
+
+def _filter_gradients(dout_by_filter, cols, w):
+    """Gradients of ``w.reshape(F, -1).dot(cols) + b`` given its upstream gradient laid out with
+    the filter axis first: (dcols, dw, db)."""
+    F = w.shape[0]
+    dout_rows = dout_by_filter.reshape(F, -1)
+    dw = dout_rows.dot(cols.T).reshape(w.shape)
+    return w.reshape(F, -1).T.dot(dout_rows), dw, dout_rows.sum(axis=1)
 
 
 def _windows(padded, fh, fw, stride, out_h, out_w):
@@ -81,10 +87,8 @@ def conv_backward_strides(dout, cache):
     F, C, fh, fw = w.shape
     N, _, out_h, out_w = dout.shape
     stride, pad = conv_param["stride"], conv_param["pad"]
-    db = dout.sum(axis=(0, 2, 3))
-    dout_rows = dout.transpose(1, 0, 2, 3).reshape(F, -1)
-    dw = dout_rows.dot(cols.T).reshape(w.shape)
-    dcols = w.reshape(F, -1).T.dot(dout_rows).reshape(C, fh, fw, N, out_h, out_w)
+    dcols, dw, db = _filter_gradients(dout.transpose(1, 0, 2, 3), cols, w)
+    dcols = dcols.reshape(C, fh, fw, N, out_h, out_w)
     padded = np.zeros((N, C, x.shape[2] + 2 * pad, x.shape[3] + 2 * pad), dtype=dcols.dtype)
     for i in range(fh):
         for j in range(fw):
