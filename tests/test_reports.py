@@ -195,3 +195,20 @@ def test_report_command_rerenders_without_regrading(graded_class, tmp_path):
 def test_report_command_on_a_folder_without_results(tmp_path):
     result = CliRunner().invoke(main, ["report", str(tmp_path)])
     assert result.exit_code != 0 and "no graded results" in result.output
+
+
+def test_notes_of_what_a_check_accepted_are_shown_and_kept(tmp_path):
+    """A passed check's note (a keepdims shape, a detected L2 convention) reaches the report, the
+    Gradescope text and the JSON; a hidden check's note only the instructor's report."""
+    accepted = "dgamma: shape (1, 5) accepted for (5,) <b>"
+    secret = f"convention of {SECRET}"
+    checks = (CheckResult("t.py::test_bn", "Batchnorm backward", 1.0, 1.0, "passed", notes=(accepted,)),
+              CheckResult("t.py::test_hidden", "Other shapes", 1.0, 1.0, "passed", hidden=True, notes=(secret,)))
+    result = SubmissionResult("cy", "fc_nets", checks, "bwrap", "0.1.0", "cd" * 32, 1.0)
+    write_submission_reports(tmp_path / "cy", result, RUN)
+    student = (tmp_path / "cy" / "report.html").read_text(encoding="utf-8")
+    instructor = (tmp_path / "cy" / "report.instructor.html").read_text(encoding="utf-8")
+    assert "Note: dgamma: shape (1, 5) accepted for (5,) &lt;b&gt;" in student
+    assert SECRET not in student and SECRET in instructor
+    assert SubmissionResult.from_json(json.loads(json.dumps(result.to_json()))) == result
+    assert f"Note: {accepted}" in checks[0].student_text() and SECRET not in checks[1].student_text()
