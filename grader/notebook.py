@@ -182,8 +182,34 @@ def _run_hidden(client: _Client, source: str) -> nbformat.NotebookNode:
     return cell
 
 
-def _setup_source(jail: KernelJail, seed: int) -> str:
-    config = {"submission": jail.root_in_jail, "seed": seed, "content": jail.content_in_jail}
+DRIVE_LITERAL = re.compile(r"""(?:My\\? Drive|MyDrive)/((?:[^'"\n$#{}\\]|\\ )+)""")
+FOLDER_ASSIGNMENT = re.compile(r"""^[ \t]*([A-Za-z_]\w*)[ \t]*=[ \t]*[rRuU]?(['"])([^'"\n]+)\2""", re.M)
+FOLDER_NAMES = re.compile(r"FOLDER|DRIVE", re.I)
+
+
+def drive_folders(nb: nbformat.NotebookNode) -> list[str]:
+    """The Drive folders a notebook names, relative to ``My Drive``, read before the run: each
+    ``FOLDERNAME = '...'``-like literal (cs231n's Colab cell) and every literal path under
+    ``My Drive/`` (``%cd``, ``%cp``, ``!ln -s``, ``os.chdir``; shell escapes undone)."""
+    found: list[str] = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        for name, _, value in FOLDER_ASSIGNMENT.findall(cell.source):
+            if FOLDER_NAMES.search(name):
+                found.append(value)
+        found.extend(m.replace("\\ ", " ") for m in DRIVE_LITERAL.findall(cell.source))
+    folders = []
+    for value in found:
+        rel = re.sub(r"^(?:/?content/)?(?:drive/)?(?:My Drive|MyDrive)/", "", value.strip()).strip("/")
+        if rel and not rel.startswith("/") and ".." not in rel.split("/") and rel not in folders:
+            folders.append(rel)
+    return sorted(folders[:20], key=lambda rel: rel.count("/"))  # a folder before those inside it
+
+
+def _setup_source(jail: KernelJail, seed: int, folders: list[str] = ()) -> str:
+    config = {"submission": jail.root_in_jail, "seed": seed, "content": jail.content_in_jail,
+              "drive_folders": list(folders)}
     return (LOAD_SETUP.format(path=f"{jail.runtime_in_jail}/{KERNEL_SETUP}")
             + f"_grader.setup({config!r})\ndel _u, _s, _grader\n")
 
@@ -212,7 +238,7 @@ def execute(nb: nbformat.NotebookNode, jail: KernelJail, limits: NotebookLimits,
     try:
         with client.setup_kernel(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL):
             watchdog.start()
-            _run_hidden(client, _setup_source(jail, seed))
+            _run_hidden(client, _setup_source(jail, seed, drive_folders(nb)))
             _run_cells(client, nb, run, limits, deadline)
             if requests and run.status != "kernel-died":
                 _run_hidden(client, _export_source(jail, requests))

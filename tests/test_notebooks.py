@@ -95,6 +95,53 @@ def test_colab_cells_run_unchanged_and_offline(tmp_path, level):
     assert (sorted(os.listdir("/content")) if os.path.isdir("/content") else None) == content_before
 
 
+MOUNT = "from google.colab import drive\ndrive.mount('/content/drive', force_remount=True)\n"
+RELATIVE = "'cs231n/datasets/cifar-10-batches-py'"
+COLAB_LAYOUTS = {  # the set-up cell, and where the notebook then loads CIFAR-10 from
+    # 2020: the package folder itself is FOLDERNAME, copied to Colab's home, datasets fetched there
+    "cp-package": (MOUNT + "FOLDERNAME = 'cs231n/assignments/assignment1/cs231n/'\n"
+                   "assert FOLDERNAME is not None, '[!] Enter the foldername.'\n"
+                   "%cd drive/My\\ Drive\n%cp -r $FOLDERNAME ../../\n%cd ../../\n%cd cs231n/datasets/\n"
+                   "!bash get_datasets.sh\n%cd ../../", RELATIVE),
+    # the assignment folder on sys.path, %cd into its datasets and back to /content; data from Drive
+    "sys-path": (MOUNT + "FOLDERNAME = 'cs231n/assignments/assignment1/'\nimport sys\n"
+                 "sys.path.append('/content/drive/My Drive/{}'.format(FOLDERNAME))\n"
+                 "%cd /content/drive/My\\ Drive/$FOLDERNAME/cs231n/datasets/\n!bash get_datasets.sh\n%cd /content",
+                 "'/content/drive/My Drive/' + FOLDERNAME + 'cs231n/datasets/cifar-10-batches-py'"),
+    # os.chdir to a literal Drive path, another mount point
+    "chdir": ("from google.colab import drive\ndrive.mount('/content/gdrive')\nimport os\n"
+              "os.chdir('/content/gdrive/My Drive/Colab Notebooks/cs231n/assignment1')", RELATIVE),
+    # a symbolic link from Colab's home to the package, folder names with spaces
+    "ln-spaces": (MOUNT + "!ln -s \"/content/drive/MyDrive/CS 231n/Assignment 1/cs231n\" /content/cs231n\n"
+                  "%cd /content", RELATIVE),
+    # FOLDERNAME with spaces, quoted %cd
+    "quoted-spaces": (MOUNT + "FOLDERNAME = 'Stanford CS231n/assignment 1/'\nimport sys\n"
+                      "sys.path.append('/content/drive/My Drive/{}'.format(FOLDERNAME))\n"
+                      "%cd \"/content/drive/My Drive/$FOLDERNAME\"", RELATIVE),
+}
+
+
+@pytest.mark.parametrize("layout", sorted(COLAB_LAYOUTS))
+def test_every_colab_layout_of_the_course_reaches_the_submission(tmp_path, layout):
+    """The Colab set-up cells real course years used, unchanged: the package imports and the
+    dataset is where the notebook then looks for it."""
+    submission = tmp_path / "submission"
+    (submission / "cs231n" / "datasets").mkdir(parents=True)
+    (submission / "cs231n" / "datasets" / "get_datasets.sh").write_text(GET_DATASETS)
+    (submission / "cs231n" / "__init__.py").write_text("")
+    (submission / "cs231n" / "answer.py").write_text("VALUE = 42\n")
+    data = grading_data("synthetic")
+    setup, data_dir = COLAB_LAYOUTS[layout]
+    run, _, problems = run_cells(tmp_path, [
+        setup,
+        "from cs231n.answer import VALUE\nprint('value', VALUE)",
+        f"import os\nprint('data', 'data_batch_1' in os.listdir({data_dir}))",
+    ], dataset=data.path, dataset_path="cs231n/datasets/cifar-10-batches-py")
+    text = "\n".join(outputs(tmp_path / "out" / "executed" / "nb.ipynb"))
+    assert not run.errors and run.executed == 3 and not problems, (run.errors, text[-2000:])
+    assert "value 42" in text and "data True" in text, text[-2000:]
+
+
 def test_exports_are_plain_data_and_objects_are_refused(tmp_path):
     run, values, _ = run_cells(tmp_path, ["import numpy as np\nw = {'W1': np.arange(6.).reshape(2, 3)}"],
                                requests={"w": "w", "n": "len(w)", "obj": "object()", "gone": "undefined_name"})

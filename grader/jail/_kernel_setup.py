@@ -3,10 +3,14 @@ by the grader: it is copied into the jail's runtime folder, and a cell the grade
 saved notebook loads it from there). It makes course notebooks run headlessly and offline,
 unchanged:
 
-- ``from google.colab import drive``; ``drive.mount(...)`` creates the mount folder;
-- a Drive path put on ``sys.path`` (``sys.path.append('/content/drive/My Drive/' + FOLDERNAME)``)
-  becomes a link to the submission, so ``%cd`` into it (and below it) lands in the submission;
-- ``%cd`` into a Drive folder that does not exist goes to the matching submission folder;
+- ``from google.colab import drive``; ``drive.mount(...)`` creates the mount folder and in it
+  each Drive folder the notebook names (``FOLDERNAME``, literal ``My Drive/...`` paths, read by
+  the grader before the run) as a link to the submission folder that the end of its path names
+  (``.../assignment1/cs231n/`` is the submission's ``cs231n`` package, anything else the
+  submission itself), so ``%cd``, ``%cp -r``, ``!ln -s``, ``sys.path`` and ``os.chdir`` reach it;
+- a Drive path put on ``sys.path`` later becomes such a link too;
+- ``%cd`` into a Drive folder that does not exist goes to the matching submission folder, and a
+  relative path that only exists from Colab's home (``%cd drive/My\ Drive``) is taken from there;
 - numpy and random are seeded, so a run is repeatable;
 - ``/content`` is the kernel's own: a private tmpfs in a jail, and without one (``rlimits``) a
   private folder that every Colab path under ``/content`` is mapped to, so nothing is ever
@@ -43,9 +47,10 @@ class _Stub(types.ModuleType):
 class Drive:
     """Mount points, and the mapping of Drive paths to the submission."""
 
-    def __init__(self, root, content="/content"):
+    def __init__(self, root, content="/content", folders=()):
         self.root = root
         self.content = content
+        self.folders = list(folders)
         self.mounts = []
 
     def local(self, path):
@@ -62,6 +67,9 @@ class Drive:
             os.makedirs(os.path.join(mountpoint, name), exist_ok=True)
         if mountpoint not in self.mounts:
             self.mounts.append(mountpoint)
+        for rel in self.folders:
+            for name in DRIVE_FOLDERS:
+                self.link(os.path.join(mountpoint, name, rel))
         print("Mounted at " + asked)
 
     def split(self, path):
@@ -75,13 +83,18 @@ class Drive:
         return None, None
 
     def link(self, path):
-        """Make a missing Drive folder a link to the submission."""
+        """Make a missing Drive folder a link to the submission folder its path names."""
         path = os.path.abspath(self.local(path))
         top, rel = self.split(path)
-        if top is None or os.path.exists(path) or ".." in rel.split(os.sep):
+        if top is None or os.path.lexists(path) or ".." in rel.split(os.sep):
             return
-        os.makedirs(os.path.dirname(os.path.join(top, rel)), exist_ok=True)
-        os.symlink(self.root, os.path.join(top, rel))
+        parent, inside = os.path.dirname(path), top
+        for part in os.path.dirname(rel).split(os.sep):
+            inside = os.path.join(inside, part)
+            if os.path.islink(inside):
+                return  # inside a folder that is already a link: nothing to make
+        os.makedirs(parent, exist_ok=True)
+        os.symlink(self.folder(path), path)
 
     def folder(self, path):
         """The deepest existing submission folder that the end of a Drive ``path`` names."""
@@ -133,6 +146,9 @@ def _redirect_paths(drive):
 
     def chdir(path):
         path = drive.local(path) if isinstance(path, str) else path
+        if isinstance(path, str) and not os.path.isabs(path) and not os.path.exists(path):
+            home = os.path.join(drive.content, path)  # relative to Colab's home (``%cd drive/My\ Drive``)
+            path = home if os.path.exists(home) else path
         if not os.path.exists(str(path)):
             path = drive.folder(path) or path
         return real_chdir(path)
@@ -144,7 +160,7 @@ def _redirect_paths(drive):
 def setup(config):
     content = config.get("content", "/content")
     os.makedirs(content, exist_ok=True)
-    drive = Drive(config["submission"], content)
+    drive = Drive(config["submission"], content, config.get("drive_folders", ()))
     _install_colab(drive)
     _redirect_paths(drive)
     try:
