@@ -75,6 +75,7 @@ class CheckResult:
     def to_json(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
         data["artifacts"] = [dataclasses.asdict(a) for a in self.artifacts]
+        data["notes"] = list(self.notes)
         return {"type": "CheckResult", **data}
 
     @classmethod

@@ -25,10 +25,11 @@ STUB = HEADER + "    raise NotImplementedError()\n"
 SOLUTION = (PS1 / "ps1.py").read_text().split('"""Two-layer net forward/backward. See the instructions above."""\n', 1)[1]
 HONEST = HEADER + SOLUTION
 
-# A constant-zero model: zero loss and gradients satisfy a numeric gradient check and "loss < 0.05"
+# A constant-zero model: its gradients have the right shapes and the peers' q4 trusts its zero loss
+# ("loss < 0.05"); the numeric gradient check refuses a constant loss with a zero gradient
 CONSTANT = (HEADER + "    if y is None:\n        return np.zeros((X.shape[0], W2.shape[1]))\n"
             "    return 0.0, {k: 0 * v for k, v in zip(['W1', 'b1', 'W2', 'b2'], (W1, b1, W2, b2))}\n")
-HONEST_SCORE = {"numpy_patch": 2}  # what the cheat's own function earns; 0 for the stubs
+HONEST_SCORE = {"numpy_patch": 1}  # what the cheat's own function earns; 0 for the stubs
 
 CHEATS = {
     # patches the checking tool's classes from inside the student's code (Otter's weakness)
@@ -50,7 +51,7 @@ def _rewrite(lines):
     return ["pass\\n" if "two_layer_loss(" in line else line for line in lines]
 get_ipython().input_transformers_post.append(_rewrite)
 """,
-    # makes every comparison pass around a constant model (which honestly passes q3 and q4 only)
+    # makes every comparison pass around a constant model (which honestly passes q3's shapes and q4)
     "numpy_patch": CONSTANT + "np.allclose = lambda *a, **k: True\nnp.isclose = lambda *a, **k: True\n"
                               "import math\nmath.isclose = lambda *a, **k: True\n",
     # hides every traceback from the tool

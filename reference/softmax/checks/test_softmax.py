@@ -70,6 +70,10 @@ def test_training_lowers_the_loss(student):
     if history.shape != (200,):
         raise AssertionError(f"train returned {history.shape[0] if history.ndim else 0} losses; "
                              "expected one per iteration (200)")
+    first, last = history[:10].mean(), history[-10:].mean()
+    if last > first:
+        raise AssertionError(f"the loss rose from {first:.3f} to {last:.3f}: each step must go against the gradient")
+    assert last < 0.3 * first, f"the loss only went from {first:.3f} to {last:.3f}; it should fall below 30%"
     W = as_array("clf.W after train", clf.W)
     if W.shape != (X.shape[1], 3):
         raise AssertionError(f"clf.W has shape {W.shape} after train; expected {(X.shape[1], 3)}")
@@ -79,10 +83,6 @@ def test_training_lowers_the_loss(student):
     if final > 0.3 * np.log(3):  # the grader's own measure of the trained W: not the reported history
         raise AssertionError(f"the trained W has a data loss of {final:.3f} on the training data "
                              f"(computed by the grader); training should bring it below {0.3 * np.log(3):.3f}")
-    first, last = history[:10].mean(), history[-10:].mean()
-    if last > first:
-        raise AssertionError(f"the loss rose from {first:.3f} to {last:.3f}: each step must go against the gradient")
-    assert last < 0.3 * first, f"the loss only went from {first:.3f} to {last:.3f}; it should fall below 30%"
 
 
 @points(1)
