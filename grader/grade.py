@@ -167,7 +167,8 @@ def run_notebooks(assignment: Assignment, submission: Submission, options: Grade
 
     def run(folder: Path, notebook_limits: NotebookLimits, executed: Path | None) -> NotebookOutcome:
         return run_assignment_notebooks(assignment, folder, level, jail_limits, notebook_limits,
-                                        dataset, parameters, executed, student_interpreter(assignment, options))
+                                        dataset, parameters, executed, student_interpreter(assignment, options),
+                                        sizes)
 
     declared = NotebookLimits(limits.notebook_cell_seconds, limits.notebook_seconds, limits.notebook_memory_mb)
 

@@ -37,6 +37,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
 from .checks.record import Recorder
+from .data.fullsize import full_size_view, is_full_size
 from .files import scratch_dir
 from .jail import codec
 from .jail.kernel import JailedKernelManager, KernelJail
@@ -447,9 +448,33 @@ def locate(submission: Path, expected: str) -> tuple[Path, list[str]]:
     return path, []
 
 
+def has_parameters_cell(path: Path) -> bool:
+    """Whether the notebook has the cell tagged ``parameters`` our released notebooks carry."""
+    try:
+        nb, _ = read_notebook(path)
+    except NotebookInvalid:
+        return True  # nothing will run: keep the dataset as it is
+    return any("parameters" in c.get("metadata", {}).get("tags", []) for c in nb.cells)
+
+
+def dataset_for(path: Path, dataset: Path | None, split: Mapping[str, int] | None) -> tuple[Path | None, list[str]]:
+    """The dataset folder to give the notebook at ``path``, with a note when it is a view: a
+    course notebook (no ``parameters`` cell: it takes the course's split sizes itself) gets the
+    grading data laid out like the full CIFAR-10 (:mod:`grader.data.fullsize`)."""
+    if dataset is None or not split or not path.is_file() or has_parameters_cell(path) or is_full_size(dataset):
+        return dataset, []
+    view = full_size_view(dataset, split)
+    return view, [f"{path.name} has no cell tagged 'parameters' (the course's own notebook), so CIFAR-10 "
+                  f"was given to it in the real layout (5 training batches and a test batch of 10,000 "
+                  f"images each) repeating the grading data's {split['train']} training, {split['val']} "
+                  f"validation and {split['test']} test images; its training images 49,000-49,999 are "
+                  "the grader's validation images."]
+
+
 def run_assignment_notebooks(assignment, submission: Path, level: str, jail_limits: JailLimits,
                              limits: NotebookLimits, dataset: Path | None, parameters: Mapping[str, Any],
-                             out: Path | None, interpreter: Interpreter | None = None) -> NotebookOutcome:
+                             out: Path | None, interpreter: Interpreter | None = None,
+                             split: Mapping[str, int] | None = None) -> NotebookOutcome:
     """Run each of the assignment's notebooks on a scratch copy of ``submission`` (checks grade
     the files as submitted, not as the notebook left them)."""
     runs, values, files, problems = [], {}, {}, []
@@ -459,8 +484,10 @@ def run_assignment_notebooks(assignment, submission: Path, level: str, jail_limi
             copy_root = scratch / "submission"
             shutil.copytree(submission, copy_root, symlinks=True)
             path, notes = locate(copy_root, expected)
+            bound, layout = dataset_for(path, dataset, split)
+            notes = notes + layout
             jail, tmp = kernel_jail(level, copy_root, path.relative_to(copy_root).as_posix(), jail_limits,
-                                    dataset, assignment.data.notebook_path, interpreter)
+                                    bound, assignment.data.notebook_path, interpreter)
             try:
                 run, exported, read_problems = run_notebook(path, copy_root, jail, limits, parameters,
                                                             assignment.notebook.results, out)

@@ -247,3 +247,38 @@ def test_cli_lists_assignments():
     assert result.exit_code == 0
     assert [line.split()[0] for line in result.output.splitlines()] == [
         "cs498dl_nn", "fc_nets", "softmax", "two_layer_net"]
+
+
+def course_load_batch(path, encoding):
+    """cs231n's loader of 2016-2023 (and CS498DL's): exactly 10,000 rows per batch."""
+    with open(path, "rb") as f:
+        d = pickle.load(f, encoding=encoding)
+    key = (lambda k: k.encode()) if encoding == "bytes" else (lambda k: k)
+    X = d[key("data")].reshape(10000, 3, 32, 32).transpose(0, 2, 3, 1).astype("float")
+    return X, np.array(d[key("labels")])
+
+
+@pytest.mark.parametrize("encoding", ["latin1", "bytes"])
+def test_a_full_size_view_looks_like_cifar10_to_course_loaders(cifar_subset, encoding):
+    """The subset laid out as the real CIFAR-10: five training batches and a test batch of
+    10,000 rows each, in the real files' pickle format; the course split 49,000 / 1,000 / 1,000
+    trains on training images only and validates on the grading split's validation images."""
+    from grader.data.fullsize import full_size_view, is_full_size
+    sizes = {"train": 4670, "val": 500, "test": 1017}
+    view = full_size_view(cifar_subset, sizes)
+    assert full_size_view(cifar_subset, sizes) == view and is_full_size(view)
+    parts = [course_load_batch(view / f"data_batch_{i}", encoding) for i in range(1, 6)]
+    X, y = np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+    X_test, y_test = course_load_batch(view / "test_batch", encoding)
+    data = load_cifar10(cifar_subset)
+    grading = split(data, 4670, 500, 1017)
+    assert np.array_equal(X[:4670], grading.X_train) and np.array_equal(y[:4670], grading.y_train)
+    assert np.array_equal(X[49000:49500], grading.X_val) and np.array_equal(y[49000:49500], grading.y_val)
+    assert np.array_equal(X[49500:], grading.X_val) and np.array_equal(X_test[:1017], grading.X_test)
+    train_set = {row.tobytes() for row in grading.X_train.reshape(4670, -1).astype(np.uint8)}
+    assert all(row.astype(np.uint8).tobytes() in train_set for row in X[:49000:997].reshape(-1, 3072))
+    assert not any(row.tobytes() in train_set for row in grading.X_val.reshape(500, -1).astype(np.uint8))
+    with open(view / "batches.meta", "rb") as f:
+        assert pickle.load(f, encoding="latin1")["label_names"][0] == "airplane"
+    real = open(cifar_subset / "data_batch_1", "rb").read(40)
+    assert open(view / "data_batch_1", "rb").read(17)[:17] == real[:17]  # same opcodes and keys

@@ -51,10 +51,10 @@ def write_notebook(path: Path, cells, minor: int = 5) -> Path:
 
 
 def run_cells(tmp_path, cells, limits=NotebookLimits(30, 90, 2048), requests=None, dataset=None,
-              dataset_path="", minor=5, level=None, interpreter=None):
+              dataset_path="", minor=5, level=None, interpreter=None, memory_mb=2048):
     submission = tmp_path / "submission"
     path = write_notebook(submission / "nb.ipynb", cells, minor)
-    jail, tmp = kernel_jail(level or best_level(), submission, "nb.ipynb", JailLimits(memory_mb=2048, cpu_seconds=120),
+    jail, tmp = kernel_jail(level or best_level(), submission, "nb.ipynb", JailLimits(memory_mb=memory_mb, cpu_seconds=120),
                             dataset, dataset_path, interpreter)
     try:
         return run_notebook(path, submission, jail, limits, {}, requests or {}, tmp_path / "out" / "executed")
@@ -140,6 +140,45 @@ def test_every_colab_layout_of_the_course_reaches_the_submission(tmp_path, layou
     text = "\n".join(outputs(tmp_path / "out" / "executed" / "nb.ipynb"))
     assert not run.errors and run.executed == 3 and not problems, (run.errors, text[-2000:])
     assert "value 42" in text and "data True" in text, text[-2000:]
+
+
+COURSE_LOADER = """import pickle, numpy as np, os
+def load_CIFAR_batch(filename):
+    with open(filename, 'rb') as f:
+        datadict = pickle.load(f, encoding='latin1')
+        X = datadict['data'].reshape(10000, 3, 32, 32).transpose(0, 2, 3, 1).astype('float')
+        return X, np.array(datadict['labels'])
+def load_CIFAR10(ROOT):
+    parts = [load_CIFAR_batch(os.path.join(ROOT, 'data_batch_%d' % b)) for b in range(1, 6)]
+    Xte, Yte = load_CIFAR_batch(os.path.join(ROOT, 'test_batch'))
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]), Xte, Yte
+X_train, y_train, X_test, y_test = load_CIFAR10('cs231n/datasets/cifar-10-batches-py')
+mask = list(range(49000, 49000 + 1000))
+X_val = X_train[mask]
+X_train, X_test = X_train[:49000], X_test[:1000]
+print('shapes', X_train.shape, X_val.shape, X_test.shape)
+"""
+
+
+def test_a_course_notebook_gets_cifar10_in_its_real_layout(tmp_path):
+    """A notebook without the grader's parameters cell (the course's own, with its loader that
+    reshapes every batch to 10,000 rows) runs on the synthetic data laid out as the real one;
+    ours, with the cell, keeps the grading data as it is."""
+    from grader.data.grading import SYNTHETIC_SPLIT
+    from grader.notebook import dataset_for
+    data = grading_data("synthetic")
+    course = write_notebook(tmp_path / "course" / "nb.ipynb", [COURSE_LOADER])
+    bound, notes = dataset_for(course, data.path, SYNTHETIC_SPLIT)
+    assert bound != data.path and "no cell tagged 'parameters'" in notes[0] and "49,000-49,999" in notes[0]
+    run, _, problems = run_cells(tmp_path, [COURSE_LOADER], dataset=bound, memory_mb=6144,
+                                 dataset_path="cs231n/datasets/cifar-10-batches-py")
+    text = "\n".join(outputs(tmp_path / "out" / "executed" / "nb.ipynb"))
+    assert not run.errors and "shapes (49000, 32, 32, 3) (1000, 32, 32, 3) (1000, 32, 32, 3)" in text, text
+    ours = write_notebook(tmp_path / "ours" / "nb.ipynb", ["NUM_TRAINING = 49000"])
+    nb = nbformat.read(str(ours), as_version=4)
+    nb.cells[0].metadata["tags"] = ["parameters"]
+    nbformat.write(nb, str(ours))
+    assert dataset_for(ours, data.path, SYNTHETIC_SPLIT) == (data.path, [])
 
 
 def test_exports_are_plain_data_and_objects_are_refused(tmp_path):

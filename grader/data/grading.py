@@ -47,7 +47,7 @@ class GradingData:
 
 def synthetic_dir() -> Path:
     """The grader's own synthetic set, generated on first use (atomically) into the cache."""
-    target = default_cache_dir() / "synthetic-cifar10-v2"
+    target = default_cache_dir() / "synthetic-cifar10-v3"
     if not (target / "cifar-10-batches-py" / SYNTHETIC_MARKER).is_file():
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=".synthetic-"))

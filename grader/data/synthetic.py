@@ -2,16 +2,16 @@
 
 Each class has a smooth random prototype image; an example is its class prototype plus
 pixel noise, so a linear or two-layer classifier learns it well above chance within a
-few hundred steps. The files are byte-compatible with the original python batches.
+few hundred steps. The files are written like the original python batches (:mod:`.batchfile`).
 """
 
 from __future__ import annotations
 
-import pickle
 from pathlib import Path
 
 import numpy as np
 
+from .batchfile import meta_bytes, write_batch
 from .cifar10 import LABEL_NAMES, TEST_BATCH, TRAIN_BATCHES, META
 
 SYNTHETIC_MARKER = "SYNTHETIC-NOT-CIFAR10"
@@ -35,15 +35,9 @@ def synthetic_arrays(n: int, seed: int, noise: float = 1.0,
 
 
 def _write_batch(path: Path, images: np.ndarray, labels: np.ndarray, label: str) -> None:
-    rows = images.transpose(0, 3, 1, 2).reshape(images.shape[0], -1)
-    batch = {
-        "batch_label": label,
-        "labels": [int(v) for v in labels],
-        "data": np.ascontiguousarray(rows, dtype=np.uint8),
-        "filenames": [f"synthetic_{label.replace(' ', '_')}_{i}.png" for i in range(len(labels))],
-    }
-    with open(path, "wb") as f:
-        pickle.dump(batch, f, protocol=2)
+    rows = np.ascontiguousarray(images.transpose(0, 3, 1, 2).reshape(images.shape[0], -1), dtype=np.uint8)
+    write_batch(path, label, [int(v) for v in labels], rows,
+                [f"synthetic_{label.replace(' ', '_')}_{i}.png" for i in range(len(labels))])
 
 
 def write_synthetic_cifar10(directory: str | Path, per_batch: int = 200, test: int = 200,
@@ -60,8 +54,6 @@ def write_synthetic_cifar10(directory: str | Path, per_batch: int = 200, test: i
         _write_batch(out / name, images, labels, f"training batch {i + 1} of 5")
     images, labels = synthetic_arrays(test, seed=seed * 10 + 7, noise=noise, proto_seed=seed)
     _write_batch(out / TEST_BATCH, images, labels, "testing batch 1 of 1")
-    with open(out / META, "wb") as f:
-        pickle.dump({"num_cases_per_batch": per_batch, "label_names": list(LABEL_NAMES),
-                     "num_vis": 3072}, f, protocol=2)
+    (out / META).write_bytes(meta_bytes(LABEL_NAMES, per_batch))
     (out / SYNTHETIC_MARKER).write_text("Synthetic images written by grader; not CIFAR-10.\n")
     return out
