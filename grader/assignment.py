@@ -38,7 +38,7 @@ class Limits:
     # Notebook limits are notebook_factor x the reference notebook's time (see grader.limits),
     # never below notebook_floor_seconds nor above the two limits above.
     notebook_factor: float = 5.0
-    notebook_floor_seconds: float = 60.0
+    notebook_floor_seconds: float = 15.0
     # A check's limit is check_factor x the reference's time on it, at least check_floor_seconds,
     # at most check_seconds (grader.limits); check_factor = 0 keeps check_seconds for every check.
     check_factor: float = 10.0

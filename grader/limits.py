@@ -1,14 +1,16 @@
 """Time limits derived from the reference: a hang should cost seconds, not half an hour.
 
 A check's time limit is ``check_factor`` times what the reference takes on that same check
-(run as the student, through the same jail), at least ``check_floor_seconds`` and at most the
-assignment's ``check_seconds``; calls into student code within a check share that budget. A check
-with its own ``@timeout`` keeps it, and so does a check the reference cannot pass alone (those
-that need the executed notebook or the dataset). The times are measured once per assignment
-content, grader version and isolation level, and cached on disk.
+(run as the student, through the same jail, on the grading dataset), or twice it plus ten
+seconds when that is less (training checks), at least ``check_floor_seconds`` and at most the
+assignment's ``check_seconds`` or the check's own ``@timeout``; calls into student code within a
+check share that budget. A check the reference cannot pass alone (one that needs the executed
+notebook) keeps its declared limit. The times are measured once per assignment content, grader
+version, isolation level and dataset, and cached on disk.
 
-A notebook's deadline (and each cell's limit) is ``notebook_factor`` times what the reference
-notebook takes on the same dataset and parameters, at least ``notebook_floor_seconds`` and at most
+A notebook's deadline (and each cell's limit) is derived the same way (``notebook_factor``) from
+what the reference notebook takes on the same dataset and parameters, at least
+``notebook_floor_seconds`` and at most
 the assignment's ``notebook_seconds`` / ``notebook_cell_seconds``. The reference is run once through
 the same jail and the time is cached on disk, keyed by the reference's content, the dataset, the
 parameters and the grader version.
@@ -53,19 +55,27 @@ def reference_seconds(assignment: Assignment, dataset: Path | None, parameters: 
     return seconds
 
 
+LONG_FACTOR = 2.0  # past a few seconds, twice the reference's time ...
+LONG_SLACK = 10.0  # ... plus this many seconds is room enough for slower correct code
+
+
 def derived(declared: float, reference: float | None, factor: float, floor: float) -> float:
-    """``factor`` x the reference's time rounded up to half a second, within [floor, declared];
-    the declared limit without one."""
+    """``factor`` x the reference's time (``LONG_FACTOR`` x it + ``LONG_SLACK`` when that is
+    less: a long run's time is known well), rounded up to half a second, within [floor,
+    declared]; the declared limit without a reference time."""
     if reference is None:
         return declared
-    return min(declared, max(floor, math.ceil(factor * reference * 2) / 2))
+    scaled = min(factor * reference, LONG_FACTOR * reference + LONG_SLACK)
+    return min(declared, max(floor, math.ceil(scaled * 2) / 2))
 
 
 def reference_check_seconds(assignment: Assignment, isolation: str,
-                            measure: Callable[[Path], Mapping[str, float]]) -> dict[str, float]:
+                            measure: Callable[[Path], Mapping[str, float]],
+                            dataset: Path | None = None) -> dict[str, float]:
     """Seconds each check takes on the reference (cached); ``measure(folder)`` grades a copy of
-    the reference's student files and returns the durations of the checks that passed."""
-    key = hashlib.sha256(f"{tree_hash(assignment.root)}:{__version__}:{isolation}".encode()).hexdigest()[:32]
+    the reference's student files (on ``dataset``) and returns the durations of the checks that
+    passed."""
+    key = hashlib.sha256(f"{tree_hash(assignment.root)}:{__version__}:{isolation}:{dataset}".encode()).hexdigest()[:32]
     cache = default_cache_dir() / "reference-times" / f"checks-{key}.json"
     if cache.is_file():
         return json.loads(cache.read_text())["checks"]

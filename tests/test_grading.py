@@ -217,10 +217,29 @@ def test_check_limits_derive_from_the_reference(tmp_path):
     names = {short(k) for k in limits}
     assert "test_toy_scores" in names and "test_toy_numeric_gradient" in names
     assert not any(n.startswith(("test_notebook", "test_best_net", "test_training_on_cifar")) for n in names)
-    assert all(declared.check_floor_seconds <= v <= declared.check_seconds for v in limits.values())
+    assert all(declared.check_floor_seconds <= v < declared.check_seconds for v in limits.values())
     assert check_limits(a, GradeOptions()) == limits  # cached: measured once
     off = dataclasses.replace(a, limits=dataclasses.replace(declared, check_factor=0))
     assert check_limits(off, GradeOptions()) == {}
+
+
+def test_a_training_run_that_hangs_costs_about_twice_the_reference_not_its_declared_limit(tmp_path):
+    """With the grading dataset the reference's CIFAR-10 training check is measured too, and a
+    train that never returns costs its derived limit, not the 300 s its @timeout declares."""
+    from grader.data.grading import grading_data
+    a = assignments.load("two_layer_net")
+    options = GradeOptions(notebooks=False, select="test_training_on_cifar", data=grading_data("synthetic"))
+    limits = {short(k): v for k, v in check_limits(a, options).items()}
+    assert "test_training_on_cifar" in limits and limits["test_training_on_cifar"] < 100, limits
+    folder = student_files(a, tmp_path / "hang")
+    path = folder / "cs231n" / "classifiers" / "neural_net.py"
+    text = path.read_text()
+    path.write_text(text.replace("        for it in range(num_iters):", "        while True:\n            pass\n"
+                                 "        for it in range(num_iters):", 1))
+    result = grade_folder("two_layer_net", folder, tmp_path, options)
+    (check,) = result.checks
+    assert check.outcome == "timeout" and check.time_limit == limits["test_training_on_cifar"]
+    assert check.duration < check.time_limit + 2
 
 
 def test_a_hanging_notebook_function_costs_seconds_not_the_declared_limit(tmp_path):

@@ -173,3 +173,24 @@ def test_two_layer_net_with_python_2_leftovers(tmp_path):
         edits.append(Edit(path, " range(num_iters)", " xrange(num_iters)"))
     result = graded("two_layer_net", tmp_path, *edits)
     assert result.score == result.max_score, [(c.id, c.message) for c in result.checks if not c.passed]
+
+
+FC = "cs231n/classifiers/fc_net.py"
+CS231N_2017 = (  # no layer norm, dropout's p the drop probability, use_batchnorm=
+    Edit(FC, "                 dropout=1, normalization=None, reg=0.0,", "                 dropout=0, use_batchnorm=False, reg=0.0,"),
+    Edit(FC, "        self.normalization = normalization\n        self.use_dropout = dropout != 1",
+         "        self.normalization = 'batchnorm' if use_batchnorm else None\n        self.use_dropout = dropout > 0"),
+    Edit(LAYERS, "mask = (np.random.rand(*x.shape) < p) / p", "mask = (np.random.rand(*x.shape) >= p) / (1 - p)"),
+    Edit(LAYERS, "def layernorm_forward(", "def _not_in_2017_forward("),
+    Edit(LAYERS, "def layernorm_backward(", "def _not_in_2017_backward("),
+)
+
+
+def test_fc_nets_a_2017_solution_loses_exactly_what_the_later_course_changed(tmp_path):
+    """A correct cs231n 2017 solution, graded against the later assignment (seeds 002/003): the
+    parts the course changed fail (layer norm, dropout's p, normalization=), the rest is credited."""
+    result = graded("fc_nets", tmp_path, *CS231N_2017)
+    assert failed(result) == ["test_dropout_forward", "test_fc_net_batchnorm", "test_fc_net_dropout",
+                              "test_fc_net_layernorm", "test_fc_net_other_shapes", "test_fc_net_params",
+                              "test_layernorm_backward", "test_layernorm_forward"]
+    assert "(keep probability)" in next(c.message for c in result.checks if c.id.endswith("test_dropout_forward"))

@@ -164,7 +164,10 @@ class GraderPlugin:
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         for item in items:
-            item.stash[META_KEY] = check_meta(item, self._limits.get(item.nodeid, self._default_timeout))
+            meta = check_meta(item, self._default_timeout)
+            if item.nodeid in self._limits:  # derived from the reference, within the declared limit
+                meta = dataclasses.replace(meta, timeout=min(meta.timeout, self._limits[item.nodeid]))
+            item.stash[META_KEY] = meta
 
     @pytest.fixture
     def student(self, request: pytest.FixtureRequest) -> Iterator[StudentView]:

@@ -26,6 +26,8 @@ def fc_net(side, hidden_dims, keep=None, **kwargs):
     """``FullyConnectedNet(hidden_dims, ...)``; ``keep`` goes to whichever spelling the class takes:
     seed 002 calls the keep probability ``dropout``, later course years ``dropout_keep_ratio``."""
     cls = side.module(FC).FullyConnectedNet
+    if "normalization" in kwargs and kwargs["normalization"] is None:
+        del kwargs["normalization"]  # the default: years before normalization= (use_batchnorm=) accept it
     if keep is not None:
         names = cls.parameters() if hasattr(cls, "remote_type") else list(inspect.signature(cls).parameters)
         kwargs["dropout_keep_ratio" if "dropout_keep_ratio" in names else "dropout"] = keep
