@@ -26,9 +26,11 @@ from .data.grading import GradingData, split_sizes
 from .jail.client import Worker, WorkerOptions
 from .environment import interpreter_for
 from .jail.sandbox import Interpreter, JailLimits, resolve_level
+from .data.fullsize import is_full_size
 from .limits import derived, reference_check_seconds, reference_seconds
 from .nbmodule import write_notebook_module
-from .notebook import NotebookLimits, NotebookOutcome, locate, notebook_parameters, run_assignment_notebooks
+from .notebook import (NotebookLimits, NotebookOutcome, as_course_notebooks, course_notebooks, locate,
+                       notebook_parameters, run_assignment_notebooks)
 from .reference import Reference
 from .replay import ReplayingReference, Tape
 from .results import CheckResult, SubmissionResult
@@ -87,6 +89,7 @@ def worker_options(assignment: Assignment, submission: Submission, options: Grad
                           cpu_seconds=int(max(limits.check_seconds, limits.call_seconds, TRAINING_SECONDS)) + 5),
         call_seconds=limits.call_seconds,
         preload=preload_for(submission),
+        rehang_seconds=limits.check_floor_seconds,
     )
 
 
@@ -173,12 +176,17 @@ def run_notebooks(assignment: Assignment, submission: Submission, options: Grade
 
     declared = NotebookLimits(limits.notebook_cell_seconds, limits.notebook_seconds, limits.notebook_memory_mb)
 
+    # a course notebook (no parameters cell) does the course's full work: time the reference so
+    course = dataset is not None and course_notebooks(assignment, submission.path) and not is_full_size(dataset)
+
     def measure(folder: Path) -> float | None:
+        if course:
+            as_course_notebooks(assignment, folder)
         outcome = run(folder, declared, None)
         ok = outcome.runs and all(r.status == "completed" for r in outcome.runs)
         return sum(r.duration for r in outcome.runs) if ok else None
 
-    seconds = reference_seconds(assignment, dataset, parameters, measure)
+    seconds = reference_seconds(assignment, dataset, {**parameters, "(course notebook)": course}, measure)
     deadline = derived(limits.notebook_seconds, seconds, limits.notebook_factor, limits.notebook_floor_seconds)
     cell = min(limits.notebook_cell_seconds, deadline)
     return run(submission.path, NotebookLimits(cell, deadline, limits.notebook_memory_mb),

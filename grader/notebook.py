@@ -457,6 +457,31 @@ def has_parameters_cell(path: Path) -> bool:
     return any("parameters" in c.get("metadata", {}).get("tags", []) for c in nb.cells)
 
 
+def course_notebooks(assignment, submission: Path) -> bool:
+    """Whether a notebook of ``submission`` is the course's own (no ``parameters`` cell): it then
+    runs with the course's sizes on the full-size view, and its deadline is measured that way."""
+    for expected in assignment.notebooks:
+        path, _ = locate(submission, expected)
+        if path.is_file() and not has_parameters_cell(path):
+            return True
+    return False
+
+
+def as_course_notebooks(assignment, folder: Path) -> None:
+    """Untag the ``parameters`` cells of ``folder``'s notebooks (the reference run as a course
+    notebook: its own defaults, the course's split sizes)."""
+    for expected in assignment.notebooks:
+        path = folder / expected
+        if not path.is_file():
+            continue
+        nb = nbformat.read(str(path), as_version=4)
+        for cell in nb.cells:
+            tags = cell.get("metadata", {}).get("tags", [])
+            if "parameters" in tags:
+                tags.remove("parameters")
+        nbformat.write(nb, str(path))
+
+
 def dataset_for(path: Path, dataset: Path | None, split: Mapping[str, int] | None) -> tuple[Path | None, list[str]]:
     """The dataset folder to give the notebook at ``path``, with a note when it is a view: a
     course notebook (no ``parameters`` cell: it takes the course's split sizes itself) gets the

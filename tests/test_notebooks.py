@@ -376,6 +376,21 @@ def test_infinite_loop_loses_only_what_depends_on_it_within_the_deadline(tmp_pat
     assert result.execution_time < 200
 
 
+def test_a_course_notebook_runs_with_the_course_sizes_within_a_deadline_measured_that_way(tmp_path):
+    """The solved notebook without its parameters cell, as the course hands it out: it loads
+    49,000 training images from the full-size view, its deadline comes from the reference run
+    the same way (not from the small parameterised run), and it earns full marks."""
+    def untag(nb):
+        for cell in nb.cells:
+            cell.metadata["tags"] = [t for t in cell.metadata.get("tags", []) if t != "parameters"]
+    a = assignments.load("two_layer_net")
+    folder = reference_copy("two_layer_net", tmp_path / "course", untag)
+    result = grade_one(a, folder, tmp_path / "out", GradeOptions(data=synthetic(), select="test_notebook"))
+    assert result.notebooks[0].status == "completed", result.notebooks[0].summary()
+    assert result.score == result.max_score > 0, [(c.id, c.message) for c in result.checks if not c.passed]
+    assert any("in the real layout" in p for p in result.problems)
+
+
 # What each reference notebook prints that the seeds print too (toy numbers, layer checks).
 SEED_OUTPUTS = {
     "two_layer_net": ["Final training loss:  0.0171496", "Difference between your loss and correct loss:"],

@@ -45,6 +45,8 @@ class WorkerOptions:
     startup_seconds: float = 60.0
     preload: tuple[str, ...] = ("numpy",)
     interpreter: Interpreter | None = None  # the students' environment (default: the grader's Python)
+    # a student function that already ran out of time once gets this long in later checks
+    rehang_seconds: float = 1.0
 
 
 class _Output:
@@ -117,6 +119,7 @@ class Worker:
         self._tmp: Path | None = None
         self._group: PidsGroup | None = None
         self.failed_imports: dict[str, WorkerError] = {}
+        self.hung: set[str] = set()  # student functions (call paths) that ran out of time
         self._to_worker = self._from_worker = -1
         self._output: _Output | None = None
         self._children = 0  # checks' children that ended since the worker started
@@ -311,11 +314,18 @@ class Session:
             self.open = False
             raise WorkerTimeout("the check's time budget was used up", what)
         seconds = min(self.call_seconds, remaining)
+        again = what in w.hung and message.get("op") == "call"
+        if again:  # it never returned once: a hang costs one check's limit, not every check's
+            seconds = min(seconds, w.options.rehang_seconds)
         try:
             w._send(message, what)
             reply = w._receive(seconds, what)
         except WorkerTimeout:
             self.open = False
+            w.hung.add(what)
+            if again:
+                raise WorkerTimeout(f"timed out: {what} ran out of time in an earlier check, so it had "
+                                    f"{seconds:g} s here", what) from None
             if seconds < self.call_seconds:  # the check's limit (derived, so in time_limit), not the call's
                 raise WorkerTimeout(f"timed out: the check's time limit ran out in {what}", what) from None
             raise
