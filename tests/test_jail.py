@@ -135,7 +135,7 @@ def test_infinite_loop_times_out_and_next_session_works(worker):
     assert call(worker, "allocate", 1) == 1 << 20
     # the same function hangs again in a later check: it costs rehang_seconds, not the full limit
     start = time.monotonic()
-    with pytest.raises(WorkerTimeout, match=r"hang ran out of time in an earlier check, so it had 1 s here"):
+    with pytest.raises(WorkerTimeout, match=r"hang ran out of time in an earlier check, so each call had 1 s here"):
         call(worker, "hang")
     assert time.monotonic() - start < 1.9
     assert call(worker, "allocate", 2) == 2 << 20  # other functions keep their whole limit

@@ -324,8 +324,8 @@ class Session:
             self.open = False
             w.hung.add(what)
             if again:
-                raise WorkerTimeout(f"timed out: {what} ran out of time in an earlier check, so it had "
-                                    f"{seconds:g} s here", what) from None
+                raise WorkerTimeout(f"timed out: {what} ran out of time in an earlier check, so each call "
+                                    f"had {w.options.rehang_seconds:g} s here", what) from None
             if seconds < self.call_seconds:  # the check's limit (derived, so in time_limit), not the call's
                 raise WorkerTimeout(f"timed out: the check's time limit ran out in {what}", what) from None
             raise
