@@ -42,7 +42,7 @@ def results(out: Path) -> dict[str, dict]:
     return {p.parent.name: json.loads(p.read_text()) for p in sorted(out.glob("*/result.json"))}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # session: xdist interleaves other modules, a module fixture would be built twice
 def graded(tmp_path_factory):
     root = tmp_path_factory.mktemp("batch")
     klass = root / "class"

@@ -43,7 +43,7 @@ class Graded:
         return (self.out / name / "results.json").read_text() + (self.out / name / "report.html").read_text()
 
 
-@pytest.fixture(scope="module", params=LEVELS)
+@pytest.fixture(scope="session", params=LEVELS)  # session: built once per level per worker
 def graded(request, tmp_path_factory) -> Graded:
     level = request.param
     root = tmp_path_factory.mktemp(f"adversarial-{level}")
@@ -90,7 +90,7 @@ def test_forged_results_are_not_taken(graded):
     assert json.loads((graded.out / "forge_results" / "results.json").read_text())["score"] == 0
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def notebooks_graded(tmp_path_factory) -> Graded:
     root = tmp_path_factory.mktemp("adversarial-notebooks")
     for attack in NOTEBOOK_ATTACKS:
