@@ -1,6 +1,6 @@
 """What a hanging submission costs, against the reference's own grading time.
 
-    python bench/hangs.py [--assignment two_layer_net] [--class-size 10]
+    python bench/hangs.py [--assignment two_layer_net] [--class-size 20]
 
 A submission whose every function loops forever (the solved notebook beside it, so the notebook
 calls them too) is graded with notebooks and the grading dataset, as an instructor grades it.
@@ -8,9 +8,9 @@ Prints two ratios against their targets:
 
 - hang / reference: the hanging submission's grading time over the reference submission's
   (target: at most 3x);
-- class with 10 % hanging / class with none: a class of ``--class-size`` reference copies, and the
-  same class with one in ten replaced by the hanging submission, each graded with ``-j 2``
-  (target: at most 1.3x).
+- class with 10 % hanging / class with none: a class of ``--class-size`` (20) reference copies,
+  and the same class with one in ten (spread through it) replaced by the hanging submission,
+  each graded with ``-j 2`` (target: at most 1.3x).
 
 The reference's measured times (check and notebook limits) are cached before timing: they are
 measured once per machine, not per grading.
@@ -58,7 +58,7 @@ def grade_seconds(name: str, target: Path, out: Path, *extra: str) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--assignment", default="two_layer_net")
-    parser.add_argument("--class-size", type=int, default=10)
+    parser.add_argument("--class-size", type=int, default=20)
     args = parser.parse_args()
     name = args.assignment
     with tempfile.TemporaryDirectory(prefix="bench-hangs-") as tmp:
@@ -73,7 +73,7 @@ def main() -> None:
         calm, mixed = root / "class", root / "class-hang"
         for i in range(args.class_size):
             shutil.copytree(reference, calm / f"student_{i:02d}")
-            source = hang if i % 10 == 9 else reference
+            source = hang if i % 10 == 4 else reference  # one in ten, spread through the class
             shutil.copytree(source, mixed / f"student_{i:02d}")
         none = grade_seconds(name, calm, root / "out-class", "-j", "2")
         some = grade_seconds(name, mixed, root / "out-class-hang", "-j", "2")

@@ -89,7 +89,7 @@ def worker_options(assignment: Assignment, submission: Submission, options: Grad
                           cpu_seconds=int(max(limits.check_seconds, limits.call_seconds, TRAINING_SECONDS)) + 5),
         call_seconds=limits.call_seconds,
         preload=preload_for(submission),
-        rehang_seconds=limits.check_floor_seconds,
+        rehang_seconds=limits.check_floor_seconds / 2,
     )
 
 

@@ -130,7 +130,7 @@ def test_hang_costs_only_its_checks_within_the_limit(tmp_path):
     # the second hang of the same function is cut to the floor
     assert [c.message.splitlines()[0] for c in timeouts] == [
         "timed out: the check's time limit ran out in TwoLayerNet.loss",
-        "timed out: TwoLayerNet.loss ran out of time in an earlier check, so each call had 1 s here"]
+        "timed out: TwoLayerNet.loss ran out of time in an earlier check, so each call had 0.5 s here"]
     assert all(c.time_limit < a.limits.call_seconds and c.duration < a.limits.call_seconds for c in timeouts)
     assert result.score == result.max_score - sum(c.max_points for c in timeouts)
 
