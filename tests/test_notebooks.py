@@ -67,16 +67,20 @@ def outputs(path: Path) -> list[str]:
     return ["".join(o.get("text", "")) for c in nb.cells if c.cell_type == "code" for o in c.outputs]
 
 
+def colab_submission(submission: Path) -> None:
+    """A submission with a ``cs231n`` package (``answer.VALUE = 42``) and the course's download script."""
+    (submission / "cs231n" / "datasets").mkdir(parents=True)
+    (submission / "cs231n" / "datasets" / "get_datasets.sh").write_text(GET_DATASETS)
+    (submission / "cs231n" / "__init__.py").write_text("")
+    (submission / "cs231n" / "answer.py").write_text("VALUE = 42\n")
+
+
 @pytest.mark.parametrize("level", [level for level in LEVELS if level not in unavailable()])
 def test_colab_cells_run_unchanged_and_offline(tmp_path, level):
     """At every level: the Drive paths reach the submission, and nothing is written to the host's
     /content (a jail has its own; without one the shim maps it to a private folder)."""
     content_before = sorted(os.listdir("/content")) if os.path.isdir("/content") else None
-    submission = tmp_path / "submission"
-    (submission / "cs231n" / "datasets").mkdir(parents=True)
-    (submission / "cs231n" / "datasets" / "get_datasets.sh").write_text(GET_DATASETS)
-    (submission / "cs231n" / "__init__.py").write_text("")
-    (submission / "cs231n" / "answer.py").write_text("VALUE = 42\n")
+    colab_submission(tmp_path / "submission")
     data = grading_data("synthetic")
     run, _, problems = run_cells(tmp_path, [
         COLAB,
@@ -125,11 +129,7 @@ COLAB_LAYOUTS = {  # the set-up cell, and where the notebook then loads CIFAR-10
 def test_every_colab_layout_of_the_course_reaches_the_submission(tmp_path, layout):
     """The Colab set-up cells real course years used, unchanged: the package imports and the
     dataset is where the notebook then looks for it."""
-    submission = tmp_path / "submission"
-    (submission / "cs231n" / "datasets").mkdir(parents=True)
-    (submission / "cs231n" / "datasets" / "get_datasets.sh").write_text(GET_DATASETS)
-    (submission / "cs231n" / "__init__.py").write_text("")
-    (submission / "cs231n" / "answer.py").write_text("VALUE = 42\n")
+    colab_submission(tmp_path / "submission")
     data = grading_data("synthetic")
     setup, data_dir = COLAB_LAYOUTS[layout]
     run, _, problems = run_cells(tmp_path, [

@@ -36,9 +36,13 @@ def conv_forward_im2col(x, w, b, conv_param):
     stride, pad = conv_param["stride"], conv_param["pad"]
     out_h, out_w = output_size(H, fh, pad, stride), output_size(W, fw, pad, stride)
     cols = _columns(x, fh, fw, pad, stride)
-    out = w.reshape(F, -1).dot(cols) + b.reshape(-1, 1)
-    out = out.reshape(F, out_h, out_w, N).transpose(3, 0, 1, 2)
+    out = _filtered(w, b, cols).reshape(F, out_h, out_w, N).transpose(3, 0, 1, 2)
     return np.ascontiguousarray(out), (x, w, b, conv_param, cols)
+
+
+def _filtered(w, b, cols):
+    """Every filter applied to every column: (F, columns)."""
+    return w.reshape(w.shape[0], -1).dot(cols) + b.reshape(-1, 1)
 
 
 def conv_backward_im2col(dout, cache):
@@ -76,8 +80,7 @@ def conv_forward_strides(x, w, b, conv_param):
     padded = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)), mode="constant")
     cols = np.ascontiguousarray(_windows(padded, fh, fw, stride, out_h, out_w))
     cols = cols.reshape(C * fh * fw, N * out_h * out_w)
-    out = w.reshape(F, -1).dot(cols) + b.reshape(-1, 1)
-    out = out.reshape(F, N, out_h, out_w).transpose(1, 0, 2, 3)
+    out = _filtered(w, b, cols).reshape(F, N, out_h, out_w).transpose(1, 0, 2, 3)
     return np.ascontiguousarray(out), (x, w, b, conv_param, cols)
 
 
