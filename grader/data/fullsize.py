@@ -55,6 +55,22 @@ def is_full_size(source: Path) -> bool:
     return data.X_train.shape[0] == TRAIN_ROWS and data.X_test.shape[0] == ROWS
 
 
+def _write_view(out: Path, data, train: int, val: int, test: int) -> None:
+    first, first_labels = _tiled(data.X_train[:train], data.y_train[:train], VALIDATION_START)
+    last, last_labels = _tiled(data.X_train[train:train + val], data.y_train[train:train + val],
+                               TRAIN_ROWS - VALIDATION_START)
+    rows, labels = np.concatenate([first, last]), np.concatenate([first_labels, last_labels])
+    test_rows, test_labels = _tiled(data.X_test[:test], data.y_test[:test], ROWS)
+    out.mkdir()
+    for i, name in enumerate(TRAIN_BATCHES):
+        part = slice(i * ROWS, (i + 1) * ROWS)
+        write_batch(out / name, f"training batch {i + 1} of 5", labels[part].tolist(), rows[part],
+                    [f"{name}_{j:05d}.png" for j in range(ROWS)])
+    write_batch(out / TEST_BATCH, "testing batch 1 of 1", test_labels.tolist(), test_rows,
+                [f"{TEST_BATCH}_{j:05d}.png" for j in range(ROWS)])
+    (out / META).write_bytes(meta_bytes(data.label_names, ROWS))
+
+
 def full_size_view(source: str | Path, sizes: Mapping[str, int]) -> Path:
     """The ``cifar-10-batches-py`` folder of the full-size view of ``source`` for the split
     ``sizes`` (``train``, ``val``, ``test``); written once, atomically, into the cache."""
@@ -67,24 +83,12 @@ def full_size_view(source: str | Path, sizes: Mapping[str, int]) -> Path:
     train, val, test = int(sizes["train"]), int(sizes["val"]), int(sizes["test"])
     if min(train, val, test) <= 0 or train + val > data.X_train.shape[0] or test > data.X_test.shape[0]:
         raise ValueError(f"{source}: cannot take a {train}/{val}/{test} split of it")
-    first, first_labels = _tiled(data.X_train[:train], data.y_train[:train], VALIDATION_START)
-    last, last_labels = _tiled(data.X_train[train:train + val], data.y_train[train:train + val],
-                               TRAIN_ROWS - VALIDATION_START)
-    rows, labels = np.concatenate([first, last]), np.concatenate([first_labels, last_labels])
-    test_rows, test_labels = _tiled(data.X_test[:test], data.y_test[:test], ROWS)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=".view-"))
-    out = tmp / "cifar-10-batches-py"
-    out.mkdir()
-    for i, name in enumerate(TRAIN_BATCHES):
-        part = slice(i * ROWS, (i + 1) * ROWS)
-        write_batch(out / name, f"training batch {i + 1} of 5", labels[part].tolist(), rows[part],
-                    [f"{name}_{j:05d}.png" for j in range(ROWS)])
-    write_batch(out / TEST_BATCH, "testing batch 1 of 1", test_labels.tolist(), test_rows,
-                [f"{TEST_BATCH}_{j:05d}.png" for j in range(ROWS)])
-    (out / META).write_bytes(meta_bytes(data.label_names, ROWS))
-    (out / MARKER).write_text(f"Built by grader from {source} ({train}/{val}/{test} split): not CIFAR-10 "
-                              "itself. See grader/data/fullsize.py.\n")
+    _write_view(tmp / "cifar-10-batches-py", data, train, val, test)
+    (tmp / "cifar-10-batches-py" / MARKER).write_text(
+        f"Built by grader from {source} ({train}/{val}/{test} split): not CIFAR-10 itself. "
+        "See grader/data/fullsize.py.\n")
     try:
         tmp.rename(target)
     except OSError:  # another process finished first
