@@ -219,16 +219,19 @@ def assert_dict_close(name: str, actual: Any, expected: Mapping[str, Any], *, at
 def numeric_gradient_errors(f: Callable[[np.ndarray], Any], x: np.ndarray, analytic: Any,
                             name: str, h: float = 1e-5) -> np.ndarray:
     """Elementwise relative errors between ``analytic`` and the centred difference of scalar ``f``."""
+    return elementwise_rel_error(*_both_gradients(f, x, analytic, name, h))
+
+
+def _both_gradients(f, x, analytic, name, h) -> tuple[np.ndarray, np.ndarray]:
+    """(numeric, analytic) gradients of scalar ``f`` at ``x``, the analytic one validated."""
     analytic = as_array(name, analytic, x.shape)
-    numeric = numerical_gradient(lambda v: as_scalar(f"{name} (loss)", f(v)), x, h)
-    return elementwise_rel_error(numeric, analytic)
+    return numerical_gradient(lambda v: as_scalar(f"{name} (loss)", f(v)), x, h), analytic
 
 
 def assert_gradient(name: str, f: Callable[[np.ndarray], Any], x: np.ndarray, analytic: Any,
                     max_error: float, h: float = 1e-5) -> None:
     """Numeric gradient check of a (remote) loss ``f`` at ``x`` against ``analytic``."""
-    analytic = as_array(name, analytic, x.shape)
-    numeric = numerical_gradient(lambda v: as_scalar(f"{name} (loss)", f(v)), x, h)
+    numeric, analytic = _both_gradients(f, x, analytic, name, h)
     if not numeric.any() and not analytic.any():
         raise AssertionError(f"{name}: your loss does not change when {name.split('[')[0]} changes and your "
                              "gradient is zero: there is nothing to check (is the loss computed at all?)")
