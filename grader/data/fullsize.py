@@ -18,6 +18,7 @@ Views are cached by the dataset's content and the split.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import shutil
 import tempfile
@@ -51,8 +52,16 @@ def _key(source: Path, sizes: Mapping[str, int]) -> str:
 
 
 def is_full_size(source: Path) -> bool:
-    data = load_cifar10(source)
-    return data.X_train.shape[0] == TRAIN_ROWS and data.X_test.shape[0] == ROWS
+    """Whether ``source`` already has CIFAR-10's 50,000 + 10,000 rows (asked once per notebook
+    run: the counts are remembered per folder and test-batch modification time)."""
+    folder = batches_dir(Path(source))
+    return _row_counts(str(folder), (folder / TEST_BATCH).stat().st_mtime_ns) == (TRAIN_ROWS, ROWS)
+
+
+@functools.lru_cache(maxsize=8)
+def _row_counts(folder: str, stamp: int) -> tuple[int, int]:
+    data = load_cifar10(folder)
+    return data.X_train.shape[0], data.X_test.shape[0]
 
 
 def _write_view(out: Path, data, train: int, val: int, test: int) -> None:
