@@ -52,8 +52,12 @@ def synthetic_dir() -> Path:
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=".synthetic-"))
         write_synthetic_cifar10(tmp, **SYNTHETIC_SIZE)
-        shutil.rmtree(target, ignore_errors=True)
-        tmp.rename(target)
+        if target.exists() and not (target / "cifar-10-batches-py" / SYNTHETIC_MARKER).is_file():
+            shutil.rmtree(target, ignore_errors=True)  # left half-written by an older version
+        try:
+            tmp.rename(target)
+        except OSError:  # another process finished first (and may be reading it): keep that one
+            shutil.rmtree(tmp, ignore_errors=True)
     return target / "cifar-10-batches-py"
 
 
