@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -12,6 +15,7 @@ import numpy as np
 import pytest
 
 from grader.errors import StudentError, WorkerDied, WorkerTimeout
+from grader.jail import busy
 from grader.jail.client import RemoteObject, Worker, WorkerOptions
 from grader.jail.sandbox import JAILED, LEVELS, JailLimits, best_level
 
@@ -31,6 +35,13 @@ class Net:
 def hang():
     while True:
         pass
+
+def spin(seconds):
+    import time
+    start = time.process_time()
+    while time.process_time() - start < seconds:
+        pass
+    return "done"
 
 def exit_now():
     os._exit(0)
@@ -139,6 +150,32 @@ def test_infinite_loop_times_out_and_next_session_works(worker):
         call(worker, "hang")
     assert time.monotonic() - start < 1.9
     assert call(worker, "allocate", 2) == 2 << 20  # other functions keep their whole limit
+
+
+def saturate(seconds: float) -> list[subprocess.Popen]:
+    """Every core busy with other work for ``seconds`` (twice over)."""
+    loop = f"import time\nend = time.time() + {seconds}\nwhile time.time() < end: pass"
+    # each in its own session, as the worker is (the scheduler shares CPU between sessions first)
+    return [subprocess.Popen([sys.executable, "-c", loop], start_new_session=True)
+            for _ in range(2 * (os.cpu_count() or 1))]
+
+
+def test_a_limit_is_not_spent_while_other_work_starves_the_student(worker):
+    """1.2 s of CPU within a 2 s limit passes on a saturated machine (the student got a fraction
+    of a core), while a busy hang still costs about its limit."""
+    others = saturate(20)
+    try:
+        start = time.monotonic()
+        assert call(worker, "spin", 1.2) == "done"
+        assert time.monotonic() - start > 2  # past its limit in wall time, and not cut
+        start = time.monotonic()
+        with pytest.raises(WorkerTimeout, match="timed out after 2 s in hang"):
+            call(worker, "hang")  # a core's worth of CPU each second: not starved, never extended
+    finally:
+        for process in others:
+            process.kill()
+            process.wait()
+    assert time.monotonic() - start < 2 + busy.GRACE_CAP
 
 
 @pytest.mark.parametrize("name,kind,message", [

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ProtocolError, StudentError, WorkerDied, WorkerError, WorkerTimeout
-from . import codec
+from . import busy, codec
 from .cgroup import PidsGroup
 from ..files import scratch_dir
 from .sandbox import MOUNT_JAIL, Interpreter, JailLimits, apply_limits, launch, resolve_level
@@ -124,6 +124,7 @@ class Worker:
         self._output: _Output | None = None
         self._children = 0  # checks' children that ended since the worker started
         self.starts = 0
+        self.granted = 0.0  # seconds the last wait was extended because the machine was saturated
 
     # -- lifecycle -----------------------------------------------------------------------
     def __enter__(self) -> "Worker":
@@ -218,15 +219,25 @@ class Worker:
             self._died(what)
 
     def _receive(self, seconds: float, what: str) -> dict:
+        """The next reply, within ``seconds`` of wall time, plus what :mod:`.busy` grants while
+        the machine is saturated (kept in ``self.granted`` for the check's own budget)."""
         deadline = time.monotonic() + seconds
+        spare = busy.grace(seconds)
+        clock = busy.Clock(self.proc.pid) if self.proc is not None else None
+        self.granted = 0.0
 
         def read(n: int) -> bytes:
-            remaining = deadline - time.monotonic()
-            ready, _, _ = select.select([self._from_worker], [], [], max(remaining, 0))
-            if not ready:
-                self._kill()
-                raise WorkerTimeout(f"timed out after {seconds:g} s in {what}", what)
-            return os.read(self._from_worker, n)
+            nonlocal deadline, spare, clock
+            while True:
+                ready, _, _ = select.select([self._from_worker], [], [], max(deadline - time.monotonic(), 0))
+                if ready:
+                    return os.read(self._from_worker, n)
+                if spare <= 0 or clock is None or not clock.starved():
+                    self._kill()
+                    raise WorkerTimeout(f"timed out after {seconds:g} s in {what}", what)
+                step = min(spare, max(seconds, 0.5))
+                deadline, spare, self.granted = deadline + step, spare - step, self.granted + step
+                clock = busy.Clock(clock.pid)
 
         try:
             return codec.unpack(read)
@@ -320,6 +331,7 @@ class Session:
         try:
             w._send(message, what)
             reply = w._receive(seconds, what)
+            self.deadline += w.granted
         except WorkerTimeout:
             self.open = False
             w.hung.add(what)
