@@ -131,6 +131,28 @@ class Environment:
         return bool(self.requirements or self.requirements_file)
 
 
+VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
+
+
+@dataclass(frozen=True)
+class Gradescope:
+    """How the assignment runs as a Gradescope autograder (``grader gradescope``, see
+    grader.gradescope): ``time_budget_seconds``, the autograder timeout set on Gradescope's
+    settings page (40 minutes by default; notebook deadlines are fitted inside it);
+    ``hidden_visibility``, when students see hidden checks' results (Gradescope's ``visibility``);
+    ``leaderboard``, whether the grader's accuracy numbers go to Gradescope's leaderboard."""
+
+    time_budget_seconds: float = 2400.0
+    hidden_visibility: str = "after_published"
+    leaderboard: bool = True
+
+    def __post_init__(self) -> None:
+        if self.hidden_visibility not in VISIBILITIES[:3]:
+            raise ValueError(f"hidden_visibility must be one of {VISIBILITIES[:3]}, not {self.hidden_visibility!r}")
+        if not 60 <= self.time_budget_seconds <= 86400:
+            raise ValueError(f"time_budget_seconds must be between 60 and 86400, not {self.time_budget_seconds!r}")
+
+
 @dataclass(frozen=True)
 class Assignment:
     name: str
@@ -147,6 +169,7 @@ class Assignment:
     data: Data = Data()
     notebook: NotebookSpec = NotebookSpec()
     environment: Environment = Environment()
+    gradescope: Gradescope = Gradescope()
     # ``[grader]``: run settings for this assignment (see grader.settings), e.g. jobs = 4
     defaults: Mapping[str, Any] = field(default_factory=dict)
 
@@ -200,7 +223,8 @@ def load(name_or_path: str | Path) -> Assignment:
 
 
 def _from_toml(raw: dict[str, Any], root: Path, where: str) -> Assignment:
-    _only(raw, {"assignment", "limits", "thresholds", "calibration", "data", "notebook", "grader", "environment"},
+    _only(raw, {"assignment", "limits", "thresholds", "calibration", "data", "notebook", "grader", "environment",
+                "gradescope"},
           where)
     head = raw.get("assignment")
     if not isinstance(head, dict):
@@ -229,6 +253,7 @@ def _from_toml(raw: dict[str, Any], root: Path, where: str) -> Assignment:
         data=_dataclass(Data, raw.get("data", {}), f"{where} [data]"),
         notebook=_dataclass(NotebookSpec, raw.get("notebook", {}), f"{where} [notebook]"),
         environment=_dataclass(Environment, raw.get("environment", {}), f"{where} [environment]"),
+        gradescope=_dataclass(Gradescope, raw.get("gradescope", {}), f"{where} [gradescope]"),
         defaults=dict(raw.get("grader", {})),
     )
 

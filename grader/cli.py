@@ -10,6 +10,7 @@ from tqdm import tqdm
 
 from . import __version__
 from . import assignment as assignments
+from .assignment import VISIBILITIES
 from . import environment
 from .ci import CiOptions, ci_files, write_ci_files
 from .batch import BatchOptions, grade_all, run_info, write_outputs
@@ -18,6 +19,8 @@ from .template import META, release
 from .data import fetch as fetching
 from .data.grading import CHOICES, grading_data
 from .errors import ScoreBelowThreshold, UsageError
+from .gradescope.bundle import BundleOptions
+from .gradescope.bundle import build as build_bundle
 from .grade import GradeOptions
 from . import report as reporting
 from .data.locate import cifar10_source, default_data_dir, locate_cifar10
@@ -257,6 +260,32 @@ def release_command(assignment: str, out: Path | None) -> None:
     info = release(spec, dest)
     click.echo(f"Released {spec.name} to {dest}: {len(info.public)} public checks, {info.answers} recorded "
                f"answers; withheld {info.hidden} hidden and {len(info.grading_time)} grading-time checks.")
+
+
+@main.command("gradescope")
+@click.argument("assignment")
+@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("autograder.zip"),
+              show_default=True, help="The zip to write.")
+@click.option("--dataset", default="cifar10", show_default=True, metavar="cifar10|synthetic|DIR",
+              help="cifar10: downloaded and checksummed at setup; synthetic: the grader's own; DIR: a folder "
+                   "with CIFAR-10's python batches, put in the zip.")
+@click.option("--hidden-visibility", type=click.Choice(VISIBILITIES[:3]), default=None,
+              help="When students see hidden checks [default: the assignment's, else after_published].")
+@click.option("--time-budget", type=click.FloatRange(60, 86400), default=None, metavar="SECONDS",
+              help="The autograder timeout set on Gradescope [default: the assignment's, else 2400].")
+@click.option("--wheelhouse", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="Take the grader's wheel and its dependencies from this folder (offline).")
+@click.option("--student-wheelhouse", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="Take the students' environment's wheels from this folder (offline; see `grader env download`).")
+def gradescope(assignment: str, out: Path, dataset: str, hidden_visibility: str | None, time_budget: float | None,
+               wheelhouse: Path | None, student_wheelhouse: Path | None) -> None:
+    """Write the Gradescope autograder zip of ASSIGNMENT: upload it on the assignment's
+    "Configure Autograder" page. The image installs this grader, the students' environment and
+    the dataset from it, and proves itself by grading the reference (full marks) once."""
+    spec = assignments.load(assignment)
+    options = BundleOptions(dataset, wheelhouse, student_wheelhouse, hidden_visibility, time_budget)
+    build_bundle(spec, out, options, say=lambda text: click.echo(text, err=True))
+    click.echo(f"Upload {out} on Gradescope: assignment > Configure Autograder > Zip file upload.")
 
 
 @main.group()

@@ -126,6 +126,22 @@ def _find_root(folder: Path, assignment: Assignment) -> Path:
     return folder
 
 
+def _place_loose_files(folder: Path, assignment: Assignment, problems: list[str]) -> None:
+    """A file the assignment expects in a sub-folder but handed in without it (``neural_net.py``
+    uploaded alone, as Gradescope and LMS uploads often are) goes where it belongs, when its
+    name is found once."""
+    for rel in assignment.submit:
+        wanted = PurePosixPath(rel)
+        if len(wanted.parts) == 1 or any(p.is_file() for p in folder.glob(f"**/{rel}")):
+            continue
+        named = [p for p in sorted(folder.rglob(wanted.name)) if p.is_file() and not p.is_symlink()]
+        if len(named) == 1:
+            (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+            named[0].rename(folder / rel)
+            problems.append(f"{named[0].relative_to(folder).as_posix()} was handed in without its folders: "
+                            f"graded as {rel}")
+
+
 def _provide_missing(root: Path, assignment: Assignment, problems: list[str]) -> None:
     """Copy course-provided helper files the student did not include (never solution files)."""
     for rel in student_paths(assignment.root):
@@ -166,6 +182,7 @@ def prepare(source: Path, assignment: Assignment, workdir: Path) -> Submission:
     else:
         raise SubmissionError(f"{source}: a submission must be a folder, a .zip or a .ipynb")
     digest = content_hash(dest)
+    _place_loose_files(dest, assignment, problems)
     root = _find_root(dest, assignment)
     _provide_missing(root, assignment, problems)
     return Submission(sid, source, root, kind, digest, tuple(problems))

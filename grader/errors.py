@@ -13,6 +13,7 @@ Exit codes
     6  a score below --fail-under
     7  the isolation that require_isolation asks for is not available here
     8  the students' environment of an assignment cannot be built
+    9  a Gradescope autograder bundle cannot be built, or its image cannot grade
 """
 
 from __future__ import annotations
@@ -92,6 +93,12 @@ class EnvironmentBuildError(GraderError):
 
 
 # --- failures of student code inside the jail: each costs one check, never the batch ---------
+
+class BundleError(GraderError):
+    """A Gradescope autograder bundle cannot be built, or the image it sets up cannot grade."""
+
+    exit_code = 9
+
 
 class WorkerError(GraderError):
     """Something went wrong while a check talked to the jailed worker."""

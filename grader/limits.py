@@ -41,18 +41,44 @@ def reference_key(assignment: Assignment, dataset: Path | None, parameters: Mapp
     return digest.hexdigest()[:32]
 
 
+def _times_file(assignment: Assignment, dataset: Path | None, parameters: Mapping[str, Any]) -> Path:
+    return default_cache_dir() / "reference-times" / f"{reference_key(assignment, dataset, parameters)}.json"
+
+
+def cached_reference_seconds(assignment: Assignment, dataset: Path | None,
+                             parameters: Mapping[str, Any]) -> float | None:
+    cache = _times_file(assignment, dataset, parameters)
+    return json.loads(cache.read_text())["seconds"] if cache.is_file() else None
+
+
+def record_reference_seconds(assignment: Assignment, dataset: Path | None, parameters: Mapping[str, Any],
+                             seconds: float) -> None:
+    write_json(_times_file(assignment, dataset, parameters),
+               {"seconds": seconds, "assignment": assignment.name, "dataset": str(dataset)})
+
+
 def reference_seconds(assignment: Assignment, dataset: Path | None, parameters: Mapping[str, Any],
                       measure: Callable[[Path], float | None]) -> float | None:
     """Seconds the reference notebooks take (cached); ``measure(folder)`` runs them on a copy of
     the reference's student files and returns the time, or None when they did not complete."""
-    cache = default_cache_dir() / "reference-times" / f"{reference_key(assignment, dataset, parameters)}.json"
-    if cache.is_file():
-        return json.loads(cache.read_text())["seconds"]
+    cached = cached_reference_seconds(assignment, dataset, parameters)
+    if cached is not None:
+        return cached
     with tempfile.TemporaryDirectory(prefix="grader-ref-") as tmp:
         seconds = measure(student_files(assignment, Path(tmp) / "reference"))
     if seconds is not None:
-        write_json(cache, {"seconds": seconds, "assignment": assignment.name, "dataset": str(dataset)})
+        record_reference_seconds(assignment, dataset, parameters, seconds)
     return seconds
+
+
+def is_the_reference(assignment: Assignment, folder: Path) -> bool:
+    """Whether ``folder`` holds the reference's student files unchanged (then grading it is
+    measuring the reference: one run serves both)."""
+    for rel in student_paths(assignment.root):
+        mine = folder / rel
+        if not mine.is_file() or mine.is_symlink() or mine.read_bytes() != (assignment.root / rel).read_bytes():
+            return False
+    return True
 
 
 LONG_FACTOR = 2.0  # past a few seconds, twice the reference's time ...

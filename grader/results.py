@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Sequence
 
 OUTCOMES = ("passed", "failed", "error", "timeout", "not-implemented")
 TIMING_FIELDS = ("duration", "execution_time", "time_limit")
@@ -53,6 +54,7 @@ class CheckResult:
     diagnosis: dict[str, str] = field(default_factory=dict)  # a catalogued mistake: mistake, title, hint
     time_limit: float = 0.0  # seconds the check was allowed (derived from the reference's time)
     notes: tuple[str, ...] = ()  # what the check accepted or detected (a keepdims shape, an L2 convention)
+    metrics: dict[str, float] = field(default_factory=dict)  # numbers it measured (accuracies): leaderboards
 
     def __post_init__(self) -> None:
         if self.outcome not in OUTCOMES:
@@ -69,7 +71,9 @@ class CheckResult:
         parts = [self.message, f"Hint: {self.hint}" if self.hint else "",
                  f"Likely mistake: {self.diagnosis['title']}. {self.diagnosis['hint']}" if self.diagnosis else "",
                  f"Your code printed:\n{self.output}" if self.output and not self.passed else "",
-                 *(f"Note: {text}" for text in self.notes)]
+                 *(f"Note: {text}" for text in self.notes),
+                 "Measured by the grader: " + ", ".join(f"{k} {v:.4g}" for k, v in self.metrics.items())
+                 if self.metrics else ""]
         return "\n\n".join(p for p in parts if p)
 
     def to_json(self) -> dict[str, Any]:
@@ -198,13 +202,20 @@ class SubmissionResult:
         kwargs["notebooks"] = tuple(NotebookRun.from_json(n) for n in data.get("notebooks", ()))
         return cls(**kwargs)
 
-    def to_gradescope(self) -> dict[str, Any]:
-        """A valid Gradescope autograder ``results.json``; hidden checks carry no details."""
-        return {
+    def to_gradescope(self, hidden_visibility: str = "after_published",
+                      leaderboard: Sequence[str] | None = None) -> dict[str, Any]:
+        """A valid Gradescope autograder ``results.json``: hidden checks carry no details and are
+        shown at ``hidden_visibility``; the autograder's own printing is never shown to students.
+        ``leaderboard``: the metric names (see :meth:`metrics`) to put on Gradescope's leaderboard,
+        in this order (0 where this submission has none)."""
+        data = {
             "score": self.score,
             "execution_time": round(self.execution_time, 3),
             "output": self.summary(),
-            "tests": [_gradescope_test(c) for c in self.checks],
+            "output_format": "text",
+            "test_output_format": "text",
+            "stdout_visibility": "hidden",
+            "tests": [_gradescope_test(c, hidden_visibility) for c in self.checks],
             "extra_data": {
                 "submission": self.submission, "assignment": self.assignment,
                 "max_score": self.max_score, "isolation": self.isolation,
@@ -212,6 +223,19 @@ class SubmissionResult:
                 "problems": list(self.problems),
             },
         }
+        if leaderboard is not None:
+            measured = self.metrics()
+            data["leaderboard"] = [{"name": name, "value": measured.get(name, 0.0), "order": "desc"}
+                                   for name in leaderboard]
+        return data
+
+    def metrics(self, public_only: bool = True) -> dict[str, float]:
+        """The numbers the checks measured, by name: ``Validation accuracy``, or the check's title
+        and the name when two checks measure the same thing. Hidden checks' only when asked."""
+        checks = [c for c in self.checks if not (public_only and c.hidden)]
+        counts = Counter(name for c in checks for name in c.metrics)
+        return {(name.capitalize() if counts[name] == 1 else f"{c.title}: {name}"): value
+                for c in checks for name, value in c.metrics.items()}
 
     def summary(self) -> str:
         lines = [f"{self.score:g} / {self.max_score:g} points"]
@@ -238,14 +262,14 @@ class RunInfo:
         return cls(**{f.name: data[f.name] for f in dataclasses.fields(cls) if f.name in data})
 
 
-def _gradescope_test(c: CheckResult) -> dict[str, Any]:
+def _gradescope_test(c: CheckResult, hidden_visibility: str) -> dict[str, Any]:
     return {
         "name": c.title,
         "score": c.points,
         "max_score": c.max_points,
         "status": "passed" if c.passed else "failed",
         "output": c.student_text(),
-        "visibility": "after_published" if c.hidden else "visible",
+        "visibility": hidden_visibility if c.hidden else "visible",
         "extra_data": {"check_id": c.id, "outcome": c.outcome, "duration": round(c.duration, 3)},
     }
 

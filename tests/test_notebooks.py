@@ -434,3 +434,24 @@ def test_kaggle_csv_errors_are_precise(tmp_path):
     result = grade_one(a, folder, tmp_path / "out", GradeOptions(data=synthetic(), select="test_kaggle"))
     check = by_check(result)["test_kaggle_csvs"]
     assert check.points == 0 and "nn_3layer_sgd_submission.csv line 5: category 11 is not a class 0-9" in check.message
+
+
+def test_grading_the_reference_is_its_own_measurement(tmp_path, monkeypatch):
+    """On a cold cache the reference notebook runs once, not twice (once to time the reference,
+    once to grade it): its graded run is the measurement, and later gradings reuse it."""
+    import grader.grade
+    from grader.data.grading import split_sizes
+    from grader.limits import cached_reference_seconds
+    from grader.notebook import notebook_parameters
+
+    options = GradeOptions(data=synthetic(), select="test_notebook", parameters=(("MEASURED_ONCE", 1),))  # a cold key
+    runs = []
+    real = grader.grade.run_assignment_notebooks
+    monkeypatch.setattr(grader.grade, "run_assignment_notebooks", lambda *a, **k: runs.append(1) or real(*a, **k))
+    a = assignments.load("cs498dl_nn")
+    result = grade_one(a, student_files(a, tmp_path / "ref"), tmp_path / "out", options)
+    assert result.score == result.max_score > 0 and len(runs) == 1
+    parameters = notebook_parameters(a, "synthetic", split_sizes(a, "synthetic"), {"MEASURED_ONCE": 1})
+    assert cached_reference_seconds(a, synthetic().path, {**parameters, "(course notebook)": False}) > 0
+    again = grade_one(a, student_files(a, tmp_path / "ref2"), tmp_path / "out2", options)
+    assert again.score == result.score and len(runs) == 2

@@ -16,7 +16,7 @@ from . import l2
 from .interface import call_as_notebook
 from .helpers import (Mismatch, PartialCredit, as_array, as_dict, as_scalar, assert_close, assert_dict_close,
                       assert_gradient, assert_gradient_sparse, assert_rel_error, assert_scalar_close,
-                      broadcast_equivalent, describe, grade_accuracy, note, numeric_gradient_errors, plain)
+                      broadcast_equivalent, describe, grade_accuracy, metric, note, numeric_gradient_errors, plain)
 
 
 def points(n: float):
@@ -42,4 +42,4 @@ def call_timeout(seconds: float):
 
 __all__ = ["l2", "call_as_notebook", "points", "hidden", "title", "timeout", "call_timeout", "Mismatch", "PartialCredit", "grade_accuracy", "as_array", "as_dict", "as_scalar",
            "assert_close", "assert_dict_close", "assert_gradient", "assert_gradient_sparse", "assert_rel_error",
-           "assert_scalar_close", "broadcast_equivalent", "describe", "note", "numeric_gradient_errors", "plain"]
+           "assert_scalar_close", "broadcast_equivalent", "describe", "metric", "note", "numeric_gradient_errors", "plain"]

@@ -16,6 +16,7 @@ from ..numeric import elementwise_rel_error, numerical_gradient, sparse_gradient
 
 SHOW_VALUES = 4
 _NOTES: list[str] = []  # the running check's notes (checks run one at a time in the grader)
+_METRICS: dict[str, float] = {}  # the running check's measurements (accuracies), for leaderboards
 
 
 def note(text: str) -> None:
@@ -29,6 +30,19 @@ def take_notes() -> tuple[str, ...]:
     notes = tuple(_NOTES)
     _NOTES.clear()
     return notes
+
+
+def metric(name: str, value: float) -> None:
+    """Record a number this check measured (an accuracy the grader computed), shown with its
+    result and sent to Gradescope's leaderboard."""
+    _METRICS[name] = round(float(value), 6)
+
+
+def take_metrics() -> dict[str, float]:
+    """The metrics since the last call (the plugin takes them once per check)."""
+    metrics = dict(_METRICS)
+    _METRICS.clear()
+    return metrics
 
 
 def broadcast_equivalent(shape: tuple[int, ...], expected: tuple[int, ...]) -> bool:
@@ -107,6 +121,8 @@ class PartialCredit(AssertionError):
 def grade_accuracy(accuracies: Mapping[str, float], thresholds: Any, dataset: str) -> None:
     """Pass when every accuracy reaches its threshold (``val_accuracy`` / ``test_accuracy``);
     otherwise the best partial band every accuracy reaches, or no credit."""
+    for split, value in accuracies.items():
+        metric(f"{split} accuracy", value)
     wanted = {"validation": thresholds.val_accuracy, "test": thresholds.test_accuracy}
     short = {k: (v, wanted[k]) for k, v in accuracies.items() if wanted.get(k) is not None and v < wanted[k]}
     if not short:

@@ -35,7 +35,7 @@ from ..jail.client import RemoteObject, Session, Worker
 from ..reference import Reference
 from ..results import CheckResult
 from .context import CifarView, NotebookView
-from .helpers import Mismatch, PartialCredit, take_notes
+from .helpers import Mismatch, PartialCredit, take_metrics, take_notes
 from .record import Recorder
 
 MARKERS = {
@@ -207,6 +207,7 @@ class GraderPlugin:
 
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         take_notes()  # none left over from a check that ended abruptly
+        take_metrics()
         self._started[item.nodeid] = time.perf_counter()
 
     @pytest.hookimpl(hookwrapper=True)
@@ -229,7 +230,7 @@ class GraderPlugin:
             points=meta.points if outcome == "passed" else round(meta.points * partial, 6),
             outcome=outcome, message=message, hint=hint, hidden=meta.hidden,
             duration=time.perf_counter() - self._started.get(item.nodeid, time.perf_counter()),
-            time_limit=meta.timeout, notes=take_notes(),
+            time_limit=meta.timeout, notes=take_notes(), metrics=take_metrics(),
             details=_details(call.excinfo),
             artifacts=tuple(item.stash[RECORD_KEY].artifacts) if RECORD_KEY in item.stash else ())
 

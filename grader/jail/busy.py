@@ -60,19 +60,17 @@ def tree_cpu(root: int) -> float | None:
     return total
 
 
-class Clock:
-    """Started when a wait for process ``pid``'s tree starts; :meth:`starved` tells whether the
-    tree has been starved of CPU since."""
+SAMPLE_SECONDS = 0.2  # how long :func:`starved` watches
 
-    def __init__(self, pid: int) -> None:
-        self.pid = pid
-        self.start, self.cpu = cpu_times(), tree_cpu(pid)
-        self.started = time.monotonic()
 
-    def starved(self) -> bool:
-        now, cpu = cpu_times(), tree_cpu(self.pid)
-        if self.start is None or now is None or self.cpu is None or cpu is None:
-            return False
-        idle, total = now[0] - self.start[0], now[1] - self.start[1]
-        ran = cpu - self.cpu
-        return total > 0 and idle < IDLE_SHARE * total and ran < STARVED_SHARE * (time.monotonic() - self.started)
+def starved(pid: int, window: float = SAMPLE_SECONDS) -> bool:
+    """Whether process ``pid``'s tree is being starved now: over ``window`` seconds the machine
+    had (almost) no idle CPU time and the tree ran less than half the time. Called only when a
+    wait has run out, so waits that end in time cost nothing."""
+    machine, cpu, started = cpu_times(), tree_cpu(pid), time.monotonic()
+    time.sleep(window)
+    machine_now, cpu_now = cpu_times(), tree_cpu(pid)
+    if None in (machine, machine_now, cpu, cpu_now):
+        return False
+    idle, total = machine_now[0] - machine[0], machine_now[1] - machine[1]
+    return total > 0 and idle < IDLE_SHARE * total and cpu_now - cpu < STARVED_SHARE * (time.monotonic() - started)

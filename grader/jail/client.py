@@ -223,21 +223,19 @@ class Worker:
         the machine is saturated (kept in ``self.granted`` for the check's own budget)."""
         deadline = time.monotonic() + seconds
         spare = busy.grace(seconds)
-        clock = busy.Clock(self.proc.pid) if self.proc is not None else None
         self.granted = 0.0
 
         def read(n: int) -> bytes:
-            nonlocal deadline, spare, clock
+            nonlocal deadline, spare
             while True:
                 ready, _, _ = select.select([self._from_worker], [], [], max(deadline - time.monotonic(), 0))
                 if ready:
                     return os.read(self._from_worker, n)
-                if spare <= 0 or clock is None or not clock.starved():
+                if spare <= 0 or self.proc is None or not busy.starved(self.proc.pid):
                     self._kill()
                     raise WorkerTimeout(f"timed out after {seconds:g} s in {what}", what)
                 step = min(spare, max(seconds, 0.5))
-                deadline, spare, self.granted = deadline + step, spare - step, self.granted + step
-                clock = busy.Clock(clock.pid)
+                deadline, spare, self.granted = time.monotonic() + step, spare - step, self.granted + step
 
         try:
             return codec.unpack(read)

@@ -1,0 +1,225 @@
+"""Gradescope bundles end to end, in a Gradescope-shaped sandbox: ``grader gradescope`` writes the
+zip; it is unpacked into a fresh folder standing in for /autograder (``GRADER_AUTOGRADER_ROOT``);
+``setup.sh`` runs there without network (everything comes from the zip); ``run_autograder``
+grades uploads; every ``results.json`` validates against Gradescope's documented schema."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import jsonschema
+import pytest
+from click.testing import CliRunner
+
+from conftest import REPO, shared_dir
+from grader import assignment as assignments
+from grader import environment
+from grader.cli import main
+from grader.gradescope import BundleConfig
+from grader.gradescope.image import failure, fit_budget, run_reporting
+from grader.mistakes import load_mistakes, make_mistaken_submission, student_files
+from grader.release import release_files
+from grader.results import CheckResult, SubmissionResult
+
+pytestmark = pytest.mark.xdist_group("gradescope")  # one worker fetches the wheels once
+SCHEMA = json.loads((Path(__file__).parent / "gradescope_results.schema.json").read_text())
+LEAK = "GRADESCOPE-LEAK"
+
+
+def valid(results: dict) -> dict:
+    jsonschema.validate(results, SCHEMA)
+    return results
+
+
+@pytest.fixture(scope="session")
+def wheelhouse(tmp_path_factory) -> Path:
+    """This checkout's wheel and its dependencies' wheels, fetched once with the machine's pip
+    settings (what an instructor's `grader gradescope` does without --wheelhouse)."""
+    folder = tmp_path_factory.mktemp("wheelhouse")
+    pip = [sys.executable, "-m", "pip", "-q"]
+    subprocess.run([*pip, "wheel", "--no-deps", "-w", str(folder), str(REPO)], check=True, timeout=600)
+    own = next(folder.glob("nn_grader-*.whl"))
+    subprocess.run([*pip, "download", "--only-binary", ":all:", "-d", str(folder), str(own)], check=True, timeout=600)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def student_wheelhouses(tmp_path_factory):
+    """The students' environment's wheels, downloaded once per set of requirements."""
+    made: dict[str, Path] = {}
+
+    def get(name: str) -> Path:
+        a = assignments.load(name)
+        key = environment.environment_key(a)
+        if key not in made:
+            made[key] = tmp_path_factory.mktemp(f"student-wheels-{name}")
+            environment.download(a, made[key])
+        return made[key]
+    return get
+
+
+def offline() -> list[str]:
+    """Run without network: a new network namespace (root here; else an unprivileged one)."""
+    for prefix in (["unshare", "--net"], ["unshare", "--user", "--map-root-user", "--net"]):
+        if shutil.which("unshare") and subprocess.run([*prefix, "true"], capture_output=True).returncode == 0:
+            return prefix
+    return []
+
+
+class Sandbox:
+    """A folder laid out like Gradescope's /autograder with a bundle unpacked and set up."""
+
+    def __init__(self, root: Path, bundle: Path) -> None:
+        self.root = root
+        for name in ("source", "submission", "results", "home"):
+            (root / name).mkdir(parents=True)
+        with zipfile.ZipFile(bundle) as zf:  # as unzip does: the files' modes kept
+            for info in zf.infolist():
+                path = zf.extract(info, root / "source")
+                if info.external_attr >> 16:
+                    os.chmod(path, (info.external_attr >> 16) & 0o777)
+        shutil.copy(root / "source" / "run_autograder", root / "run_autograder")
+        self.setup = self._run(["bash", str(root / "source" / "setup.sh")])
+
+    def _run(self, command: list[str]) -> subprocess.CompletedProcess:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("GRADER_", "UV_", "VIRTUAL_ENV"))}
+        env.update(GRADER_AUTOGRADER_ROOT=str(self.root), HOME=str(self.root / "home"))
+        return subprocess.run([*offline(), *command], env=env, capture_output=True, text=True, timeout=1200)
+
+    def grade(self, fill) -> dict:
+        """Upload what ``fill(folder)`` writes, run the autograder, return a valid results.json."""
+        shutil.rmtree(self.root / "submission")
+        (self.root / "submission").mkdir()
+        fill(self.root / "submission")
+        run = self._run([str(self.root / "run_autograder")])
+        assert run.returncode == 0, run.stdout + run.stderr
+        return valid(json.loads((self.root / "results" / "results.json").read_text()))
+
+    def file(self, *parts: str) -> Path:
+        return self.root.joinpath(*parts)
+
+
+def bundle(name: str, tmp: Path, wheelhouse: Path, students: Path, *extra: str) -> Sandbox:
+    out = tmp / f"{name}.zip"
+    built = CliRunner().invoke(main, ["gradescope", name, "-o", str(out), "--wheelhouse", str(wheelhouse),
+                                      "--student-wheelhouse", str(students), *extra])
+    assert built.exit_code == 0, built.output
+    sandbox = Sandbox(tmp / "autograder", out)
+    assert sandbox.setup.returncode == 0, sandbox.setup.stdout[-3000:] + sandbox.setup.stderr[-3000:]
+    return sandbox
+
+
+def by_check(results: dict) -> dict[str, dict]:
+    return {t["extra_data"]["check_id"].split("::")[-1]: t for t in results["tests"]}
+
+
+def hostile(root: Path):
+    """A module that reads the bundled reference and forges the results file, as root would."""
+    def fill(folder: Path) -> None:
+        (folder / "neural_net.py").write_text(
+            "import glob, os\n"
+            f"for p in glob.glob({str(root)!r} + '/source/assignment/*/cs231n/classifiers/neural_net.py'):\n"
+            f"    print({LEAK!r}); exec(open(p).read())\n"
+            "try:\n"
+            f"    open({str(root)!r} + '/results/results.json', 'w').write('{{\"score\": 1000}}')\n"
+            "except OSError:\n    pass\n")
+    return fill
+
+
+@pytest.mark.slow
+def test_a_two_layer_net_bundle_grades_every_kind_of_upload(tmp_path, wheelhouse, student_wheelhouses):
+    a = assignments.load("two_layer_net")
+    box = bundle("two_layer_net", tmp_path, wheelhouse, student_wheelhouses("two_layer_net"), "--dataset", "synthetic")
+    assert "the reference scored 30 / 30" in box.setup.stdout
+    assert oct(box.file("source").stat().st_mode & 0o777) == "0o700"
+
+    graded = box.grade(lambda f: student_files(a, f))  # the solved assignment, as a folder
+    assert graded["score"] == graded["extra_data"]["max_score"] > 0, graded["output"]
+    assert [e["name"] for e in graded["leaderboard"]] == ["Validation accuracy", "Test accuracy"]
+    assert all(e["value"] > 0.8 for e in graded["leaderboard"])  # the grader's own measurement
+    assert {t["visibility"] for t in graded["tests"]} == {"visible", "after_published"}
+    assert graded["stdout_visibility"] == "hidden"
+
+    def template_zip(f: Path) -> None:
+        release_files(a, f.parent / "template")
+        shutil.make_archive(str(f / "handin"), "zip", f.parent / "template")
+    stub = box.grade(template_zip)
+    assert stub["score"] == 0 and len(stub["tests"]) == len(graded["tests"])
+    assert all(e["value"] == 0 for e in stub["leaderboard"])
+
+    mistake = {m.id: m for m in load_mistakes(a)}["reg_half_convention"]
+
+    def loose_mistake(f: Path) -> None:  # the module uploaded alone, without its folders
+        made = make_mistaken_submission(a, mistake, f.parent / "made")
+        shutil.copy(made / "cs231n" / "classifiers" / "neural_net.py", f / "neural_net.py")
+    wrong = by_check(box.grade(loose_mistake))
+    failed = {k for k, t in wrong.items() if t["status"] == "failed"}
+    notebook = {k for k, t in wrong.items() if "test_notebook.py" in t["extra_data"]["check_id"]}
+    assert set(mistake.fails) <= failed and failed - set(mistake.fails) <= notebook  # no notebook handed in
+    assert any(f"Likely mistake: {mistake.title}" in t["output"] for t in wrong.values())
+
+    forged = box.grade(hostile(box.root))
+    assert forged["score"] == 0 and LEAK not in json.dumps(forged)
+    empty = box.grade(lambda f: None)
+    assert empty["score"] == 0 and "the upload is empty" in empty["output"]
+    corrupt = box.grade(lambda f: (f / "handin.zip").write_bytes(b"PK\x03\x04 not really a zip"))
+    assert corrupt["score"] == 0 and "not a readable zip file" in corrupt["output"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["fc_nets", "cs498dl_nn", "softmax"])
+def test_every_bundled_assignment_deploys(name, tmp_path, wheelhouse, student_wheelhouses, cifar_subset):
+    """Setup graded the reference (full marks, its notebook run, the leaderboard's columns found);
+    the template gets 0. softmax carries the real subset in its zip."""
+    a = assignments.load(name)
+    data = ["--dataset", str(cifar_subset.parent)] if name == "softmax" else ["--dataset", "synthetic"]
+    box = bundle(name, tmp_path, wheelhouse, student_wheelhouses(name), *data, "--hidden-visibility", "hidden")
+    reference = valid(json.loads(box.file("grader", "reference-results.json").read_text()))
+    assert reference["score"] == reference["extra_data"]["max_score"] > 0
+    assert bool(reference.get("leaderboard")) == bool(a.notebooks)
+    assert "hidden" in {t["visibility"] for t in reference["tests"]}
+    stub = box.grade(lambda f: release_files(a, f))
+    assert stub["score"] == 0 and len(stub["tests"]) == len(reference["tests"])
+
+
+def test_a_bundle_refuses_what_it_cannot_carry(tmp_path):
+    bad = CliRunner().invoke(main, ["gradescope", "softmax", "-o", str(tmp_path / "a.zip"), "--dataset",
+                                    str(tmp_path)])
+    assert bad.exit_code == 9 and "not cifar10, synthetic, nor a folder" in bad.output
+
+
+def test_notebooks_are_fitted_inside_the_time_budget():
+    a = assignments.load("fc_nets")
+    fitted = fit_budget(a, 900)
+    assert fitted.limits.notebook_seconds == 900 - 225 - 60
+    assert fitted.limits.notebook_cell_seconds <= fitted.limits.notebook_seconds
+    assert fit_budget(a, 86400).limits.notebook_seconds == a.limits.notebook_seconds  # never above the declared
+
+
+def test_a_broken_image_still_writes_a_result(tmp_path):
+    """No bundle at all: run_autograder's Python side reports that it failed, with a score."""
+    assert run_reporting(tmp_path) == 0
+    results = valid(json.loads((tmp_path / "results" / "results.json").read_text()))
+    assert results["score"] == 0 and "says nothing about your work" in results["output"]
+    assert valid(failure("x"))["tests"] == []
+
+
+def test_visibility_and_leaderboard_of_results():
+    checks = (CheckResult("m::test_a", "A", 1, 1, "passed", metrics={"validation accuracy": 0.5}),
+              CheckResult("m::test_b", "B", 0, 2, "failed", message="secret input 42", hidden=True,
+                          metrics={"test accuracy": 0.4}))
+    result = SubmissionResult("s", "a", checks, "bwrap", "0", "h")
+    data = valid(result.to_gradescope("after_due_date", ["Validation accuracy", "Test accuracy"]))
+    assert [t["visibility"] for t in data["tests"]] == ["visible", "after_due_date"]
+    assert "42" not in data["tests"][1]["output"]
+    # a hidden check's measurement stays off the leaderboard students see
+    assert data["leaderboard"] == [{"name": "Validation accuracy", "value": 0.5, "order": "desc"},
+                                   {"name": "Test accuracy", "value": 0.0, "order": "desc"}]
+    assert "Measured by the grader: validation accuracy 0.5" in data["tests"][0]["output"]
+    assert BundleConfig.from_json(BundleConfig("a", "3.11", "synthetic", "hidden", 60, True, "0").to_json()).python == "3.11"
