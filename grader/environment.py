@@ -175,6 +175,7 @@ def _build(target: Path, wanted: list[str], wheelhouse: Path | None) -> None:
         source = ["--offline", "--no-index", "--find-links", str(wheelhouse)] if wheelhouse else []
         _run([uv(), "pip", "install", "--quiet", "--python", str(staging / "env" / "bin" / "python"),
               *source, *wanted], "installing " + " ".join(wanted))
+        (staging / "env").chmod(0o755)  # usable by student code run as another user (jail.sandbox.unprivileged_uid)
         frozen = _run([uv(), "pip", "freeze", "--python", str(staging / "env" / "bin" / "python")], "listing it")
         (staging / "env" / MARKER).write_text(json.dumps({
             "requirements": wanted, "interpreter": interpreter_tag(), "installed": frozen.split()},

@@ -2,11 +2,15 @@ from __future__ import annotations
 
 import functools
 import os
+import shutil
+import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from grader import assignment as assignments
+from grader.jail import sandbox
 from grader.reference import Reference
 
 REPO = Path(__file__).resolve().parents[1]
@@ -130,3 +134,24 @@ def graded_class(tmp_path_factory) -> Path:
                                        "--no-notebooks", "-k", "not test_notebook"])
     assert result.exit_code == 0, result.output
     return root / "out"
+
+
+@pytest.fixture(scope="session")
+def public_python():
+    """A virtual environment with numpy and ipykernel that any user may run (on a system Python, in a folder
+    every user can reach): what a Gradescope image has."""
+    from grader.environment import uv
+
+    system = shutil.which("python3", path="/usr/bin:/usr/local/bin")
+    folder = Path(tempfile.mkdtemp(prefix="grader-public-"))
+    folder.chmod(0o755)
+    try:
+        env = {**os.environ, "UV_NO_PROGRESS": "1"}
+        subprocess.run([uv(), "venv", "-q", "--python", system, str(folder / "env")], check=True, env=env)
+        subprocess.run([uv(), "pip", "install", "-q", "--python", str(folder / "env" / "bin" / "python"),
+                        "numpy", "ipykernel"], check=True, env=env)
+        base = subprocess.run([system, "-c", "import sys; print(sys.base_prefix)"], capture_output=True,
+                              text=True, check=True).stdout.strip()
+        yield sandbox.Interpreter(str(folder / "env" / "bin" / "python"), (base, str(folder / "env")))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

@@ -17,7 +17,7 @@ import pytest
 from grader.errors import StudentError, WorkerDied, WorkerTimeout
 from grader.jail import busy
 from grader.jail.client import RemoteObject, Worker, WorkerOptions
-from grader.jail.sandbox import JAILED, LEVELS, JailLimits, best_level
+from grader.jail.sandbox import JAILED, LEVELS, Interpreter, JailLimits, best_level, unprivileged_uid
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -337,3 +337,24 @@ def _running(process) -> bool:
         return process.is_running() and process.status() != "zombie"
     except Exception:  # psutil.NoSuchProcess
         return False
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the unprivileged user is only used when the grader runs as root")
+def test_without_a_jail_root_runs_student_code_as_an_unprivileged_user(tmp_path, public_python):
+    """As in a Gradescope container without namespaces: student code cannot read what only root
+    may (the bundle's checks and reference), yet reads its own submission."""
+    secret = tmp_path / "bundle" / "reference.py"
+    secret.parent.mkdir()
+    secret.write_text("SOLUTION")
+    secret.parent.chmod(0o700)
+    folder = tmp_path / "student"
+    folder.mkdir()
+    (folder / "student.py").write_text(STUDENT.replace("PORT", "1"))
+    with Worker(folder, WorkerOptions(isolation="rlimits", call_seconds=10, interpreter=public_python)) as w:
+        with w.session(30) as s:
+            assert s.module("os").getuid() not in (0, os.getuid())
+        with pytest.raises(StudentError, match="PermissionError"):
+            call(w, "read", str(secret))
+        assert call(w, "read", str(folder / "student.py")).startswith("\nimport os")
+    # an interpreter other users cannot reach (under /root): student code keeps running, as root
+    assert unprivileged_uid("rlimits", ("/root/nowhere/python",)) is None

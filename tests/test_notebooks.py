@@ -455,3 +455,16 @@ def test_grading_the_reference_is_its_own_measurement(tmp_path, monkeypatch):
     assert cached_reference_seconds(a, synthetic().path, {**parameters, "(course notebook)": False}) > 0
     again = grade_one(a, student_files(a, tmp_path / "ref2"), tmp_path / "out2", options)
     assert again.score == result.score and len(runs) == 2
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the unprivileged user is only used when the grader runs as root")
+def test_without_a_jail_root_runs_the_kernel_as_an_unprivileged_user(tmp_path, public_python):
+    """The notebook writes in its own folder and nowhere only root may (Gradescope without namespaces)."""
+    secret = tmp_path / "bundle"
+    secret.mkdir(mode=0o700)
+    run, _, _ = run_cells(tmp_path, ["import os\nprint('uid', os.getuid())\nopen('mine.txt', 'w').write('x')",
+                                     f"open({str(secret / 'forged.json')!r}, 'w')"],
+                          level="rlimits", interpreter=public_python)
+    text = "\n".join(outputs(tmp_path / "out" / "executed" / "nb.ipynb"))
+    assert "uid 0" not in text and "uid " in text, text
+    assert [e.ename for e in run.errors] == ["PermissionError"] and not (secret / "forged.json").exists()

@@ -94,6 +94,7 @@ def full_size_view(source: str | Path, sizes: Mapping[str, int]) -> Path:
         raise ValueError(f"{source}: cannot take a {train}/{val}/{test} split of it")
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=".view-"))
+    tmp.chmod(0o755)  # readable by student code run as another user (grader.jail.sandbox.unprivileged_uid)
     _write_view(tmp / "cifar-10-batches-py", data, train, val, test)
     (tmp / "cifar-10-batches-py" / MARKER).write_text(
         f"Built by grader from {source} ({train}/{val}/{test} split): not CIFAR-10 itself. "

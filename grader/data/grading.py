@@ -51,6 +51,7 @@ def synthetic_dir() -> Path:
     if not (target / "cifar-10-batches-py" / SYNTHETIC_MARKER).is_file():
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=".synthetic-"))
+        tmp.chmod(0o755)  # readable by student code run as another user (grader.jail.sandbox.unprivileged_uid)
         write_synthetic_cifar10(tmp, **SYNTHETIC_SIZE)
         if target.exists() and not (target / "cifar-10-batches-py" / SYNTHETIC_MARKER).is_file():
             shutil.rmtree(target, ignore_errors=True)  # left half-written by an older version

@@ -21,7 +21,7 @@ from jupyter_client import AsyncKernelManager
 
 from .cgroup import PidsGroup
 from .sandbox import (JAILED, RUNTIME_IN_JAIL, SUBMISSION_IN_JAIL, Interpreter, JailLimits, Mount, death_prefix,
-                      limits_prefix, private_env, scrubbed_env)
+                      drop_prefix, hand_over, limits_prefix, private_env, scrubbed_env, unprivileged_uid)
 from .sandbox import jail_prefix as sandbox_prefix
 
 KERNEL_TASKS = 256  # ipykernel and zmq run a dozen threads; each thread counts as a task
@@ -59,13 +59,23 @@ def _env_args(env: dict[str, str]) -> list[str]:
     return ["/usr/bin/env", "-i", *(f"{k}={v}" for k, v in env.items())]
 
 
-def jail_prefix(jail: KernelJail) -> list[str]:
-    """The command prefix that puts the kernel command in the jail."""
+def kernel_uid(jail: KernelJail) -> int | None:
+    """The user the kernel runs as without a jail when the grader is root (see
+    :func:`.sandbox.unprivileged_uid`): it must reach the interpreter and the dataset."""
+    python = (jail.interpreter.python, *jail.interpreter.binds) if jail.interpreter else (sys.executable, sys.base_prefix)
+    return unprivileged_uid(jail.level, (*python, *((jail.dataset,) if jail.dataset else ())))
+
+
+def jail_prefix(jail: KernelJail, uid: int | None = None) -> list[str]:
+    """The command prefix that puts the kernel command in the jail (as ``uid`` without one)."""
     if jail.level not in JAILED:
         env = private_env(jail.sockets)
         env["IPYTHONDIR"] = f"{env['HOME']}/.ipython"
         _link_dataset(jail)
-        return death_prefix() + limits_prefix(jail.limits) + _env_args(env)
+        if uid is None:
+            return death_prefix() + limits_prefix(jail.limits) + _env_args(env)
+        hand_over(uid, (jail.submission, jail.sockets), (jail.runtime,))
+        return limits_prefix(jail.limits) + drop_prefix(uid) + _env_args(env)
     env = scrubbed_env("/tmp")
     env["IPYTHONDIR"] = "/tmp/.ipython"
     extra = [Mount("rw", str(jail.sockets), str(jail.sockets))]
@@ -93,10 +103,16 @@ class JailedKernelManager(AsyncKernelManager):
         super().__init__(kernel_name="python3", transport="ipc", ip=str(jail.sockets / "kernel"),
                          connection_file=str(jail.sockets / "kernel.json"), **kwargs)
         self.group = PidsGroup.create(KERNEL_TASKS)
-        self._jail_prefix = (self.group.prefix() if self.group else []) + jail_prefix(jail)
+        self.uid = kernel_uid(jail)
+        self._jail_prefix = (self.group.prefix() if self.group else []) + jail_prefix(jail, self.uid)
         self._python = jail.interpreter.python if jail.interpreter else None
         # Signals cannot cross into bubblewrap's session: ask the kernel to interrupt itself.
         self.kernel_spec.interrupt_mode = "message"
+
+    def write_connection_file(self, **kwargs):
+        super().write_connection_file(**kwargs)
+        if self.uid is not None:  # the kernel, run as that user, reads it
+            os.chown(self.connection_file, self.uid, self.uid)
 
     def format_kernel_cmd(self, extra_arguments=None):
         command = super().format_kernel_cmd(extra_arguments)

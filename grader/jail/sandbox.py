@@ -341,6 +341,63 @@ def death_prefix() -> list[str]:
     return [setpriv, "--pdeathsig", "KILL", "--"] if setpriv else []
 
 
+UID_BASE, UID_SPAN = 200_000, 50_000  # user ids no account has, for student code run by root without a jail
+
+
+def unprivileged_uid(level: str, needs: tuple[str | Path, ...] = ()) -> int | None:
+    """Without a file-system jail, a grader running as root (a Gradescope container, a CI job)
+    runs student code as a user id of its own, one per grading process: it then cannot read what
+    only root may read (a Gradescope bundle's checks and reference, the grader's packages, other
+    gradings' copies) nor signal the grader. None when jailed, not root, without setpriv, or when
+    that user could not reach what student code ``needs`` (the interpreter, the dataset): then
+    it runs as root, as before."""
+    if level in JAILED or not hasattr(os, "geteuid") or os.geteuid() != 0 or shutil.which("setpriv") is None:
+        return None
+    if not all(reachable(Path(p)) for p in needs):
+        return None
+    return UID_BASE + os.getpid() % UID_SPAN
+
+
+def reachable(path: Path) -> bool:
+    """Whether any user may reach and read ``path`` (every folder above it searchable)."""
+    path = Path(os.path.realpath(path))
+    try:
+        if not path.stat().st_mode & 0o004:
+            return False
+        return all(folder.stat().st_mode & 0o001 for folder in path.parents)
+    except OSError:
+        return False
+
+
+def drop_prefix(uid: int | None) -> list[str]:
+    """util-linux ``setpriv`` arguments that run the command as ``uid`` with no groups, then tie
+    it to the grader's life again (a change of user clears the parent-death signal)."""
+    if uid is None:
+        return []
+    return [shutil.which("setpriv") or "setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--",
+            *death_prefix()]
+
+
+def hand_over(uid: int, owned: tuple[Path, ...], readable: tuple[Path, ...] = ()) -> None:
+    """Give the ``owned`` trees to ``uid`` and let it reach them and read the ``readable``
+    folders: private temporary folders are 0700 as made, so those up to the temporary directory
+    become searchable (never a folder outside it)."""
+    for tree in owned:
+        for root, dirs, files in os.walk(tree):
+            for name in [root, *(os.path.join(root, n) for n in dirs + files)]:
+                os.chown(name, uid, uid, follow_symlinks=False)
+    scratch = Path(tempfile.gettempdir()).resolve()
+    for path in (Path(p).resolve() for p in (*owned, *readable)):
+        if not path.is_relative_to(scratch):
+            continue
+        if path.is_dir():
+            path.chmod(path.stat().st_mode | 0o005)
+        for folder in path.parents:
+            if folder == scratch or not folder.is_relative_to(scratch):
+                break
+            folder.chmod(folder.stat().st_mode | 0o001)
+
+
 def jail_prefix(level: str, submission: Path, runtime: Path, extra: tuple[Mount, ...] = (),
                 chdir: str = SUBMISSION_IN_JAIL, writable: bool = False,
                 interpreter: Interpreter | None = None) -> list[str]:
@@ -379,9 +436,10 @@ class Launch:
     runtime_in_jail: str
 
 
-def launch(level: str, submission: Path, runtime: Path, interpreter: Interpreter | None = None) -> Launch:
+def launch(level: str, submission: Path, runtime: Path, interpreter: Interpreter | None = None,
+           uid: int | None = None) -> Launch:
     """Build the command that runs ``runtime/_worker.py`` on ``interpreter`` (default: the
-    grader's) over ``submission`` at ``level``."""
+    grader's) over ``submission`` at ``level`` (without a jail, as ``uid`` when given)."""
     python = interpreter.python if interpreter else sys.executable
     if level in JAILED:
         env = scrubbed_env("/tmp")
@@ -391,7 +449,7 @@ def launch(level: str, submission: Path, runtime: Path, interpreter: Interpreter
             env = {}
         return Launch(prefix + [python, "-I", "-u", f"{RUNTIME_IN_JAIL}/_worker.py"], env,
                       str(submission), SUBMISSION_IN_JAIL, RUNTIME_IN_JAIL)
-    return Launch([python, "-I", "-u", str(runtime / "_worker.py")], private_env(runtime.parent),
+    return Launch([*drop_prefix(uid), python, "-I", "-u", str(runtime / "_worker.py")], private_env(runtime.parent),
                   str(submission), str(submission), str(runtime))
 
 
