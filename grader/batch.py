@@ -49,7 +49,15 @@ def grade_one(assignment: Assignment, source: Path, out: Path, options: GradeOpt
     """Prepare, grade and write one submission (reports, JUnit, Gradescope ``results.json``,
     then ``result.json`` stamped with ``key``). An unreadable submission gets a result that says
     why; a grader bug on one submission is reported in its result instead of ending the batch."""
-    folder = out / submission_id(source)
+    result = grade_source(assignment, source, options, out / submission_id(source), key)
+    write_outputs(out / submission_id(source), result, run or run_info(assignment))
+    return result
+
+
+def grade_source(assignment: Assignment, source: Path, options: GradeOptions, folder: Path | None,
+                 key: str = "") -> SubmissionResult:
+    """Prepare and grade one submission (artifacts into ``folder`` when given); the result says
+    why when it cannot be read or a grader bug stopped it."""
     tmp = scratch_dir("grader-sub-")
     try:
         try:
@@ -67,7 +75,6 @@ def grade_one(assignment: Assignment, source: Path, out: Path, options: GradeOpt
                                 f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=-3)}")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    write_outputs(folder, result, run or run_info(assignment))
     return result
 
 

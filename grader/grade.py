@@ -27,8 +27,9 @@ from .jail.client import Worker, WorkerOptions
 from .environment import interpreter_for
 from .jail.sandbox import Interpreter, JailLimits, resolve_level
 from .data.fullsize import is_full_size
-from .limits import (cached_reference_seconds, derived, is_the_reference, record_reference_seconds,
-                     reference_check_seconds, reference_seconds)
+from .limits import (cached_reference_check_seconds, cached_reference_seconds, derived, is_the_reference,
+                     record_reference_check_seconds, record_reference_seconds, reference_check_seconds,
+                     reference_seconds)
 from .nbmodule import write_notebook_module
 from .notebook import (NotebookLimits, NotebookOutcome, as_course_notebooks, course_notebooks, locate,
                        notebook_parameters, run_assignment_notebooks)
@@ -224,11 +225,27 @@ def check_limits(assignment: Assignment, options: GradeOptions) -> dict[str, flo
                                    live_oracle(Reference(assignment)))
         return {r.id: r.duration for r in results if r.passed}
 
-    dataset = options.data.path if options.data is not None else None
-    times = reference_check_seconds(assignment, level, measure, dataset)
+    times = reference_check_seconds(assignment, level, measure, dataset_of(options))
     # capped later by each check's declared limit (check_seconds or its own @timeout)
     return {check: derived(math.inf, seconds, declared.check_factor, declared.check_floor_seconds)
             for check, seconds in times.items()}
+
+
+def dataset_of(options: GradeOptions) -> Path | None:
+    return options.data.path if options.data is not None else None
+
+
+def measures_itself(assignment: Assignment, submission: Submission, options: GradeOptions) -> bool:
+    """Whether grading ``submission`` measures the reference's check times as well: it is the
+    reference, unchanged, graded on every check with limits still unknown here (one pass, not
+    one to measure and one to grade)."""
+    if options.limits is not None or options.answers is not None or options.select or options.public_only:
+        return False
+    if assignment.limits.check_factor <= 0:
+        return False
+    level = resolve_level(options.isolation)
+    return (cached_reference_check_seconds(assignment, level, dataset_of(options)) is None
+            and is_the_reference(assignment, submission.path))
 
 
 def notebook_modules(assignment: Assignment, submission: Submission) -> list[str]:
@@ -251,11 +268,15 @@ def grade_submission(assignment: Assignment, submission: Submission,
     start = time.perf_counter()
     module_problems = notebook_modules(assignment, submission)
     notebooks = run_notebooks(assignment, submission, options, out)
-    limits = (dict(options.limits) if options.limits is not None
+    measuring = measures_itself(assignment, submission, options)  # the reference, limits not yet known
+    limits = ({} if measuring else dict(options.limits) if options.limits is not None
               else check_limits(assignment, options) if options.answers is None else {})
     with Worker(submission.path, worker_options(assignment, submission, options)) as worker:
         results = run_checks(assignment, worker, options, out / "artifacts" if out else None, notebooks,
                              limits=limits)
+        if measuring:
+            record_reference_check_seconds(assignment, worker.isolation, dataset_of(options),
+                                           {r.id: r.duration for r in results if r.passed})
         if options.answers is None:  # offline (grader check) there is no reference to mutate
             results = diagnose(assignment, results, lambda select, oracle: run_checks(
                 assignment, worker, dataclasses.replace(options, select=select), None, notebooks, oracle,

@@ -95,17 +95,33 @@ def derived(declared: float, reference: float | None, factor: float, floor: floa
     return min(declared, max(floor, math.ceil(scaled * 2) / 2))
 
 
+def _checks_file(assignment: Assignment, isolation: str, dataset: Path | None) -> Path:
+    key = hashlib.sha256(f"{tree_hash(assignment.root)}:{__version__}:{isolation}:{dataset}".encode()).hexdigest()[:32]
+    return default_cache_dir() / "reference-times" / f"checks-{key}.json"
+
+
+def cached_reference_check_seconds(assignment: Assignment, isolation: str,
+                                   dataset: Path | None = None) -> dict[str, float] | None:
+    cache = _checks_file(assignment, isolation, dataset)
+    return json.loads(cache.read_text())["checks"] if cache.is_file() else None
+
+
+def record_reference_check_seconds(assignment: Assignment, isolation: str, dataset: Path | None,
+                                   seconds: Mapping[str, float]) -> None:
+    write_json(_checks_file(assignment, isolation, dataset),
+               {"checks": dict(seconds), "assignment": assignment.name, "isolation": isolation})
+
+
 def reference_check_seconds(assignment: Assignment, isolation: str,
                             measure: Callable[[Path], Mapping[str, float]],
                             dataset: Path | None = None) -> dict[str, float]:
     """Seconds each check takes on the reference (cached); ``measure(folder)`` grades a copy of
     the reference's student files (on ``dataset``) and returns the durations of the checks that
     passed."""
-    key = hashlib.sha256(f"{tree_hash(assignment.root)}:{__version__}:{isolation}:{dataset}".encode()).hexdigest()[:32]
-    cache = default_cache_dir() / "reference-times" / f"checks-{key}.json"
-    if cache.is_file():
-        return json.loads(cache.read_text())["checks"]
+    cached = cached_reference_check_seconds(assignment, isolation, dataset)
+    if cached is not None:
+        return cached
     with tempfile.TemporaryDirectory(prefix="grader-ref-") as tmp:
         seconds = dict(measure(student_files(assignment, Path(tmp) / "reference")))
-    write_json(cache, {"checks": seconds, "assignment": assignment.name, "isolation": isolation})
+    record_reference_check_seconds(assignment, isolation, dataset, seconds)
     return seconds

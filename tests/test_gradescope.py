@@ -17,7 +17,7 @@ import jsonschema
 import pytest
 from click.testing import CliRunner
 
-from conftest import REPO, shared_dir
+from conftest import REPO
 from grader import assignment as assignments
 from grader import environment
 from grader.cli import main
@@ -75,8 +75,8 @@ def offline() -> list[str]:
 class Sandbox:
     """A folder laid out like Gradescope's /autograder with a bundle unpacked and set up."""
 
-    def __init__(self, root: Path, bundle: Path) -> None:
-        self.root = root
+    def __init__(self, root: Path, bundle: Path, uv_cache: Path) -> None:
+        self.root, self.uv_cache = root, uv_cache
         for name in ("source", "submission", "results", "home"):
             (root / name).mkdir(parents=True)
         with zipfile.ZipFile(bundle) as zf:  # as unzip does: the files' modes kept
@@ -89,7 +89,8 @@ class Sandbox:
 
     def _run(self, command: list[str]) -> subprocess.CompletedProcess:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("GRADER_", "UV_", "VIRTUAL_ENV"))}
-        env.update(GRADER_AUTOGRADER_ROOT=str(self.root), HOME=str(self.root / "home"))
+        env.update(GRADER_AUTOGRADER_ROOT=str(self.root), HOME=str(self.root / "home"),
+                   UV_CACHE_DIR=str(self.uv_cache))  # an administrator's uv cache, shared by the test's images
         return subprocess.run([*offline(), *command], env=env, capture_output=True, text=True, timeout=1200)
 
     def grade(self, fill) -> dict:
@@ -105,12 +106,17 @@ class Sandbox:
         return self.root.joinpath(*parts)
 
 
-def bundle(name: str, tmp: Path, wheelhouse: Path, students: Path, *extra: str) -> Sandbox:
+@pytest.fixture(scope="session")
+def uv_cache(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("uv-cache")
+
+
+def bundle(name: str, tmp: Path, wheelhouse: Path, students: Path, uv_cache: Path, *extra: str) -> Sandbox:
     out = tmp / f"{name}.zip"
     built = CliRunner().invoke(main, ["gradescope", name, "-o", str(out), "--wheelhouse", str(wheelhouse),
                                       "--student-wheelhouse", str(students), *extra])
     assert built.exit_code == 0, built.output
-    sandbox = Sandbox(tmp / "autograder", out)
+    sandbox = Sandbox(tmp / "autograder", out, uv_cache)
     assert sandbox.setup.returncode == 0, sandbox.setup.stdout[-3000:] + sandbox.setup.stderr[-3000:]
     return sandbox
 
@@ -133,9 +139,10 @@ def hostile(root: Path):
 
 
 @pytest.mark.slow
-def test_a_two_layer_net_bundle_grades_every_kind_of_upload(tmp_path, wheelhouse, student_wheelhouses):
+def test_a_two_layer_net_bundle_grades_every_kind_of_upload(tmp_path, wheelhouse, student_wheelhouses, uv_cache):
     a = assignments.load("two_layer_net")
-    box = bundle("two_layer_net", tmp_path, wheelhouse, student_wheelhouses("two_layer_net"), "--dataset", "synthetic")
+    box = bundle("two_layer_net", tmp_path, wheelhouse, student_wheelhouses("two_layer_net"), uv_cache,
+                 "--dataset", "synthetic")
     assert "the reference scored 30 / 30" in box.setup.stdout
     assert oct(box.file("source").stat().st_mode & 0o777) == "0o700"
 
@@ -174,12 +181,12 @@ def test_a_two_layer_net_bundle_grades_every_kind_of_upload(tmp_path, wheelhouse
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["fc_nets", "cs498dl_nn", "softmax"])
-def test_every_bundled_assignment_deploys(name, tmp_path, wheelhouse, student_wheelhouses, cifar_subset):
+def test_every_bundled_assignment_deploys(name, tmp_path, wheelhouse, student_wheelhouses, uv_cache, cifar_subset):
     """Setup graded the reference (full marks, its notebook run, the leaderboard's columns found);
     the template gets 0. softmax carries the real subset in its zip."""
     a = assignments.load(name)
     data = ["--dataset", str(cifar_subset.parent)] if name == "softmax" else ["--dataset", "synthetic"]
-    box = bundle(name, tmp_path, wheelhouse, student_wheelhouses(name), *data, "--hidden-visibility", "hidden")
+    box = bundle(name, tmp_path, wheelhouse, student_wheelhouses(name), uv_cache, *data, "--hidden-visibility", "hidden")
     reference = valid(json.loads(box.file("grader", "reference-results.json").read_text()))
     assert reference["score"] == reference["extra_data"]["max_score"] > 0
     assert bool(reference.get("leaderboard")) == bool(a.notebooks)

@@ -258,3 +258,25 @@ def test_a_hanging_notebook_function_costs_seconds_not_the_declared_limit(tmp_pa
     assert a.limits.check_seconds == 30 and all(v <= 10 for v in limits.values()), limits
     # each hang costs its check's derived limit (plus a worker restart), not 30 s
     assert all(c.duration < limits[c.id] + 1.5 for c in result.checks), [(c.id, c.duration) for c in result.checks]
+
+
+def test_grading_the_reference_measures_its_check_times_in_the_same_pass(tmp_path, monkeypatch):
+    """On a cold cache the reference's checks run once, graded and timed together; the next
+    submission gets limits derived from those times without another pass over the reference."""
+    import grader.grade
+    from grader.data.grading import grading_data
+    from grader.limits import cached_reference_check_seconds
+
+    monkeypatch.setenv("GRADER_CACHE_DIR", str(tmp_path / "cache"))
+    passes = []
+    real = grader.grade.checks_of_folder
+    monkeypatch.setattr(grader.grade, "checks_of_folder", lambda *a, **k: passes.append(1) or real(*a, **k))
+    a = assignments.load("softmax")
+    options = GradeOptions(notebooks=False, data=grading_data("synthetic"))
+    result = grade_one(a, student_files(a, tmp_path / "ref"), tmp_path / "out", options)
+    assert result.score == result.max_score > 0 and passes == []
+    times = cached_reference_check_seconds(a, result.isolation, options.data.path)
+    assert set(times) == {c.id for c in result.checks if c.passed} and all(t > 0 for t in times.values())
+    mistake = load_mistakes(a)[0]
+    again = grade_one(a, make_mistaken_submission(a, mistake, tmp_path / "wrong"), tmp_path / "out", options)
+    assert passes == [] and all(c.time_limit > 0 for c in again.checks)

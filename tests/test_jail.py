@@ -17,7 +17,7 @@ import pytest
 from grader.errors import StudentError, WorkerDied, WorkerTimeout
 from grader.jail import busy
 from grader.jail.client import RemoteObject, Worker, WorkerOptions
-from grader.jail.sandbox import JAILED, LEVELS, Interpreter, JailLimits, best_level, unprivileged_uid
+from grader.jail.sandbox import JAILED, LEVELS, JailLimits, best_level, unprivileged_uid
 
 REPO = Path(__file__).resolve().parents[1]
 

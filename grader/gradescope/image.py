@@ -22,7 +22,7 @@ from pathlib import Path
 from .. import __version__, environment
 from .. import assignment as assignments
 from ..assignment import Assignment
-from ..batch import grade_one, unreadable
+from ..batch import grade_source, unreadable
 from ..data.fetch import fetch_cifar10
 from ..data.grading import GradingData, dataset_name, synthetic_dir
 from ..errors import BundleError, GraderError
@@ -105,7 +105,7 @@ def setup(image: Image) -> SubmissionResult:
     lock_down(image)
     with tempfile.TemporaryDirectory(prefix="grader-setup-") as tmp:
         reference = student_files(image.assignment, Path(tmp) / "reference")
-        result = grade_one(image.assignment, reference, Path(tmp) / "out", options(image, data))
+        result = grade_source(image.assignment, reference, options(image, data), None)
     failed = [f"{c.title}: {c.outcome} {c.message[:300]}" for c in result.checks if not c.passed]
     if result.max_score <= 0 or failed or result.problems:
         raise BundleError("the image cannot grade: the reference did not get full marks here\n  "
@@ -132,10 +132,8 @@ def say(text: str) -> None:
 def run(image: Image) -> SubmissionResult:
     """Grade the upload and write ``results.json``."""
     source = upload(image.root / "submission", image.assignment)
-    with tempfile.TemporaryDirectory(prefix="grader-run-") as tmp:
-        data = grading_data(image)
-        result = (grade_one(image.assignment, source, Path(tmp) / "out", options(image, data))
-                  if isinstance(source, Path) else unreadable(image.root / "submission", image.assignment, source))
+    result = (grade_source(image.assignment, source, options(image, grading_data(image)), None)  # no reports
+              if isinstance(source, Path) else unreadable(image.root / "submission", image.assignment, source))
     write_json(image.results, result.to_gradescope(image.config.hidden_visibility, leaderboard_columns(image)))
     say(result.summary())
     return result

@@ -28,7 +28,9 @@ rm -rf "$HOME_DIR/uv-wheel"
 python3 -m zipfile -e "$(ls "$SOURCE"/wheels/uv-*.whl | head -n 1)" "$HOME_DIR/uv-wheel"
 UV="$(ls "$HOME_DIR"/uv-wheel/uv-*.data/scripts/uv | head -n 1)"
 chmod 755 "$UV"
-export UV_PYTHON_INSTALL_DIR="$HOME_DIR/python" UV_CACHE_DIR="$HOME_DIR/uv-cache" UV_NO_PROGRESS=1
+own_cache=""
+if [ -z "${UV_CACHE_DIR:-}" ]; then own_cache="$HOME_DIR/uv-cache"; fi  # else the administrator's
+export UV_PYTHON_INSTALL_DIR="$HOME_DIR/python" UV_CACHE_DIR="${UV_CACHE_DIR:-$own_cache}" UV_NO_PROGRESS=1
 "$UV" venv --quiet --allow-existing --python "$PYTHON_VERSION" "$HOME_DIR/venv"
 "$UV" pip install --quiet --python "$HOME_DIR/venv/bin/python" --offline --no-index \
   --find-links "$SOURCE/wheels" --require-hashes -r "$SOURCE/requirements.lock"
@@ -37,4 +39,4 @@ export UV_PYTHON_INSTALL_DIR="$HOME_DIR/python" UV_CACHE_DIR="$HOME_DIR/uv-cache
 # (full marks, or the image build fails): see grader/gradescope/image.py.
 export GRADER_CACHE_DIR="$HOME_DIR/cache"
 "$HOME_DIR/venv/bin/python" -m grader.gradescope setup
-rm -rf "$HOME_DIR/uv-cache" "$HOME_DIR/uv-wheel"
+rm -rf "$HOME_DIR/uv-wheel" ${own_cache:+"$own_cache"}
