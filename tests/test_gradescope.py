@@ -21,6 +21,7 @@ from conftest import REPO
 from grader import assignment as assignments
 from grader import environment
 from grader.cli import main
+from grader.data.grading import synthetic_dir
 from grader.gradescope import BundleConfig
 from grader.gradescope.image import failure, fit_budget, run_reporting
 from grader.mistakes import load_mistakes, make_mistaken_submission, student_files
@@ -181,16 +182,20 @@ def test_a_two_layer_net_bundle_grades_every_kind_of_upload(tmp_path, wheelhouse
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["fc_nets", "cs498dl_nn", "softmax"])
-def test_every_bundled_assignment_deploys(name, tmp_path, wheelhouse, student_wheelhouses, uv_cache, cifar_subset):
+def test_every_bundled_assignment_deploys(name, tmp_path, wheelhouse, student_wheelhouses, uv_cache):
     """Setup graded the reference (full marks, its notebook run, the leaderboard's columns found);
-    the template gets 0. softmax carries the real subset in its zip."""
+    the template gets 0. softmax carries its dataset in its zip (the grader's synthetic set,
+    which has CIFAR-10's layout)."""
     a = assignments.load(name)
-    data = ["--dataset", str(cifar_subset.parent)] if name == "softmax" else ["--dataset", "synthetic"]
+    data = ["--dataset", str(synthetic_dir().parent) if name == "softmax" else "synthetic"]
     box = bundle(name, tmp_path, wheelhouse, student_wheelhouses(name), uv_cache, *data, "--hidden-visibility", "hidden")
     reference = valid(json.loads(box.file("grader", "reference-results.json").read_text()))
     assert reference["score"] == reference["extra_data"]["max_score"] > 0
     assert bool(reference.get("leaderboard")) == bool(a.notebooks)
     assert "hidden" in {t["visibility"] for t in reference["tests"]}
+    if name == "softmax":
+        assert json.loads(box.file("source", "bundle.json").read_text())["dataset"] == "bundled"
+        assert box.file("grader", "data", "cifar-10-batches-py", "data_batch_1").is_file()
     stub = box.grade(lambda f: release_files(a, f))
     assert stub["score"] == 0 and len(stub["tests"]) == len(reference["tests"])
 

@@ -264,15 +264,17 @@ def test_grading_the_reference_measures_its_check_times_in_the_same_pass(tmp_pat
     """On a cold cache the reference's checks run once, graded and timed together; the next
     submission gets limits derived from those times without another pass over the reference."""
     import grader.grade
-    from grader.data.grading import grading_data
+    import shutil
+
+    from grader.data.grading import GradingData, grading_data
     from grader.limits import cached_reference_check_seconds
 
-    monkeypatch.setenv("GRADER_CACHE_DIR", str(tmp_path / "cache"))
     passes = []
     real = grader.grade.checks_of_folder
     monkeypatch.setattr(grader.grade, "checks_of_folder", lambda *a, **k: passes.append(1) or real(*a, **k))
     a = assignments.load("softmax")
-    options = GradeOptions(notebooks=False, data=grading_data("synthetic"))
+    data = shutil.copytree(grading_data("synthetic").path, tmp_path / "data" / "cifar-10-batches-py")  # a cold key
+    options = GradeOptions(notebooks=False, data=GradingData("synthetic", data))
     result = grade_one(a, student_files(a, tmp_path / "ref"), tmp_path / "out", options)
     assert result.score == result.max_score > 0 and passes == []
     times = cached_reference_check_seconds(a, result.isolation, options.data.path)
