@@ -103,9 +103,8 @@ def setup(image: Image) -> SubmissionResult:
     data = grading_data(image, prepare=True)
     say(f"setup: dataset {data.describe()}")
     lock_down(image)
-    with tempfile.TemporaryDirectory(prefix="grader-setup-") as tmp:
-        reference = student_files(image.assignment, Path(tmp) / "reference")
-        result = grade_source(image.assignment, reference, options(image, data), None)
+    with tempfile.TemporaryDirectory(prefix="grader-setup-") as tmp:  # uploaded as a student would
+        result = grade_upload(image, student_files(image.assignment, Path(tmp) / "submission"))
     failed = [f"{c.title}: {c.outcome} {c.message[:300]}" for c in result.checks if not c.passed]
     if result.max_score <= 0 or failed or result.problems:
         raise BundleError("the image cannot grade: the reference did not get full marks here\n  "
@@ -131,12 +130,18 @@ def say(text: str) -> None:
 # -- run ------------------------------------------------------------------------------------
 def run(image: Image) -> SubmissionResult:
     """Grade the upload and write ``results.json``."""
-    source = upload(image.root / "submission", image.assignment)
-    result = (grade_source(image.assignment, source, options(image, grading_data(image)), None)  # no reports
-              if isinstance(source, Path) else unreadable(image.root / "submission", image.assignment, source))
+    result = grade_upload(image, image.root / "submission")
     write_json(image.results, result.to_gradescope(image.config.hidden_visibility, leaderboard_columns(image)))
     say(result.summary())
     return result
+
+
+def grade_upload(image: Image, folder: Path) -> SubmissionResult:
+    """Grade what was uploaded into ``folder`` (no reports: only results.json is read)."""
+    source = upload(folder, image.assignment)
+    if not isinstance(source, Path):
+        return unreadable(folder, image.assignment, source)
+    return grade_source(image.assignment, source, options(image, grading_data(image)), None)
 
 
 def upload(folder: Path, spec: Assignment) -> Path | str:

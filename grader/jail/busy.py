@@ -1,6 +1,6 @@
 """Whether student code was starved of CPU by other work.
 
-A time limit that runs out while the student's processes got less than half a core, because
+A time limit that runs out while the student's processes got less than a third of a core, because
 every core was taken by other work (a parallel batch, another job on a shared CI runner, a
 student's laptop compiling), says nothing about the student's code, so the wait goes on, up to a
 backstop. A busy hang gets its core and is cut at its limit as before; so is any wait on a
@@ -15,10 +15,10 @@ from pathlib import Path
 
 STAT = Path("/proc/stat")
 IDLE_SHARE = 0.10    # under this share of idle CPU time over a wait, the machine was saturated
-STARVED_SHARE = 0.5  # ... and the student's processes starved if they ran less than this share of it
+STARVED_SHARE = 0.3  # ... and the student's processes starved if they ran less than this share of it
 TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-GRACE_FACTOR = 3.0   # a saturated machine extends a wait by at most this many times its limit ...
-GRACE_CAP = 30.0     # ... and at most this many seconds
+GRACE_FACTOR = 2.0   # a saturated machine extends a wait by at most this many times its limit ...
+GRACE_CAP = 20.0     # ... and at most this many seconds
 
 
 def cpu_times() -> tuple[int, int] | None:
@@ -65,7 +65,7 @@ SAMPLE_SECONDS = 0.2  # how long :func:`starved` watches
 
 def starved(pid: int, window: float = SAMPLE_SECONDS) -> bool:
     """Whether process ``pid``'s tree is being starved now: over ``window`` seconds the machine
-    had (almost) no idle CPU time and the tree ran less than half the time. Called only when a
+    had (almost) no idle CPU time and the tree ran less than 30 % of the time. Called only when a
     wait has run out, so waits that end in time cost nothing."""
     machine, cpu, started = cpu_times(), tree_cpu(pid), time.monotonic()
     time.sleep(window)
