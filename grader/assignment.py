@@ -131,7 +131,7 @@ class Environment:
         return bool(self.requirements or self.requirements_file)
 
 
-VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
+HIDDEN_VISIBILITIES = ("hidden", "after_due_date", "after_published")  # Gradescope's, for hidden checks
 
 
 @dataclass(frozen=True)
@@ -147,8 +147,8 @@ class Gradescope:
     leaderboard: bool = True
 
     def __post_init__(self) -> None:
-        if self.hidden_visibility not in VISIBILITIES[:3]:
-            raise ValueError(f"hidden_visibility must be one of {VISIBILITIES[:3]}, not {self.hidden_visibility!r}")
+        if self.hidden_visibility not in HIDDEN_VISIBILITIES:
+            raise ValueError(f"hidden_visibility must be one of {HIDDEN_VISIBILITIES}, not {self.hidden_visibility!r}")
         if not 60 <= self.time_budget_seconds <= 86400:
             raise ValueError(f"time_budget_seconds must be between 60 and 86400, not {self.time_budget_seconds!r}")
 

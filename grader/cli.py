@@ -10,7 +10,7 @@ from tqdm import tqdm
 
 from . import __version__
 from . import assignment as assignments
-from .assignment import VISIBILITIES
+from .assignment import HIDDEN_VISIBILITIES
 from . import environment
 from .ci import CiOptions, ci_files, write_ci_files
 from .batch import BatchOptions, grade_all, run_info, write_outputs
@@ -269,7 +269,7 @@ def release_command(assignment: str, out: Path | None) -> None:
 @click.option("--dataset", default="cifar10", show_default=True, metavar="cifar10|synthetic|DIR",
               help="cifar10: downloaded and checksummed at setup; synthetic: the grader's own; DIR: a folder "
                    "with CIFAR-10's python batches, put in the zip.")
-@click.option("--hidden-visibility", type=click.Choice(VISIBILITIES[:3]), default=None,
+@click.option("--hidden-visibility", type=click.Choice(HIDDEN_VISIBILITIES), default=None,
               help="When students see hidden checks [default: the assignment's, else after_published].")
 @click.option("--time-budget", type=click.FloatRange(60, 86400), default=None, metavar="SECONDS",
               help="The autograder timeout set on Gradescope [default: the assignment's, else 2400].")

@@ -184,15 +184,13 @@ def run_notebooks(assignment: Assignment, submission: Submission, options: Grade
     def measure(folder: Path) -> float | None:
         if course:
             as_course_notebooks(assignment, folder)
-        outcome = run(folder, declared, None)
-        ok = outcome.runs and all(r.status == "completed" for r in outcome.runs)
-        return sum(r.duration for r in outcome.runs) if ok else None
+        return completed_seconds(run(folder, declared, None))
 
     key = {**parameters, "(course notebook)": course}
     if cached_reference_seconds(assignment, dataset, key) is None and is_the_reference(assignment, submission.path):
         outcome = run(submission.path, declared, out / "executed" if out else None)  # measured as it is graded
-        if outcome.runs and all(r.status == "completed" for r in outcome.runs):
-            record_reference_seconds(assignment, dataset, key, sum(r.duration for r in outcome.runs))
+        if completed_seconds(outcome) is not None:
+            record_reference_seconds(assignment, dataset, key, completed_seconds(outcome))
         return outcome
     seconds = reference_seconds(assignment, dataset, key, measure)
     deadline = derived(limits.notebook_seconds, seconds, limits.notebook_factor, limits.notebook_floor_seconds)
@@ -229,6 +227,12 @@ def check_limits(assignment: Assignment, options: GradeOptions) -> dict[str, flo
     # capped later by each check's declared limit (check_seconds or its own @timeout)
     return {check: derived(math.inf, seconds, declared.check_factor, declared.check_floor_seconds)
             for check, seconds in times.items()}
+
+
+def completed_seconds(outcome: NotebookOutcome) -> float | None:
+    """How long the notebooks took, when every one of them completed."""
+    ok = outcome.runs and all(r.status == "completed" for r in outcome.runs)
+    return sum(r.duration for r in outcome.runs) if ok else None
 
 
 def dataset_of(options: GradeOptions) -> Path | None:

@@ -19,7 +19,6 @@ import select
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -30,8 +29,8 @@ from ..errors import ProtocolError, StudentError, WorkerDied, WorkerError, Worke
 from . import busy, codec
 from .cgroup import PidsGroup
 from ..files import scratch_dir
-from .sandbox import (MOUNT_JAIL, Interpreter, JailLimits, apply_limits, hand_over, launch, resolve_level,
-                      unprivileged_uid)
+from .sandbox import (MOUNT_JAIL, Interpreter, JailLimits, apply_limits, hand_over, interpreter_paths, launch,
+                      resolve_level, unprivileged_uid)
 
 RUNTIME_FILES = ("_worker.py", "codec.py", MOUNT_JAIL)
 OUTPUT_LIMIT = 64 << 10
@@ -143,9 +142,7 @@ class Worker:
         here = Path(__file__).parent
         for name in RUNTIME_FILES:
             shutil.copy(here / name, runtime / name)
-        interpreter = self.options.interpreter
-        uid = unprivileged_uid(self.isolation, (interpreter.python, *interpreter.binds) if interpreter else
-                               (sys.executable, sys.base_prefix))
+        uid = unprivileged_uid(self.isolation, interpreter_paths(self.options.interpreter))
         if uid is not None:
             hand_over(uid, (self._tmp,), (self.submission.resolve(),))
         spec = launch(self.isolation, self.submission.resolve(), runtime, self.options.interpreter, uid)

@@ -21,7 +21,8 @@ from jupyter_client import AsyncKernelManager
 
 from .cgroup import PidsGroup
 from .sandbox import (JAILED, RUNTIME_IN_JAIL, SUBMISSION_IN_JAIL, Interpreter, JailLimits, Mount, death_prefix,
-                      drop_prefix, hand_over, limits_prefix, private_env, scrubbed_env, unprivileged_uid)
+                      drop_prefix, hand_over, interpreter_paths, limits_prefix, private_env, scrubbed_env,
+                      unprivileged_uid)
 from .sandbox import jail_prefix as sandbox_prefix
 
 KERNEL_TASKS = 256  # ipykernel and zmq run a dozen threads; each thread counts as a task
@@ -62,8 +63,8 @@ def _env_args(env: dict[str, str]) -> list[str]:
 def kernel_uid(jail: KernelJail) -> int | None:
     """The user the kernel runs as without a jail when the grader is root (see
     :func:`.sandbox.unprivileged_uid`): it must reach the interpreter and the dataset."""
-    python = (jail.interpreter.python, *jail.interpreter.binds) if jail.interpreter else (sys.executable, sys.base_prefix)
-    return unprivileged_uid(jail.level, (*python, *((jail.dataset,) if jail.dataset else ())))
+    dataset = (jail.dataset,) if jail.dataset else ()
+    return unprivileged_uid(jail.level, (*interpreter_paths(jail.interpreter), *dataset))
 
 
 def jail_prefix(jail: KernelJail, uid: int | None = None) -> list[str]:

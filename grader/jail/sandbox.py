@@ -358,6 +358,11 @@ def unprivileged_uid(level: str, needs: tuple[str | Path, ...] = ()) -> int | No
     return UID_BASE + os.getpid() % UID_SPAN
 
 
+def interpreter_paths(interpreter: Interpreter | None) -> tuple[str, ...]:
+    """What student code on ``interpreter`` (default: the grader's) must be able to reach."""
+    return (interpreter.python, *interpreter.binds) if interpreter else (sys.executable, sys.base_prefix)
+
+
 def reachable(path: Path) -> bool:
     """Whether any user may reach and read ``path`` (every folder above it searchable)."""
     path = Path(os.path.realpath(path))
