@@ -28,6 +28,7 @@ from .discover import Submission, SubmissionError, find_submissions, prepare, su
 from .errors import GraderError, WorkerError
 from .files import scratch_dir, write_json
 from .grade import GradeOptions, check_limits, grade_submission
+from .owncode import CODE_FILE, own_code
 from .report import RESULT_FILE, write_class_reports, write_submission_reports
 from .results import RunInfo, SubmissionResult
 
@@ -41,7 +42,7 @@ def unreadable(source: Path, assignment: Assignment, message: str) -> Submission
 def run_info(assignment: Assignment, dataset: str = "") -> RunInfo:
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     return RunInfo(assignment=assignment.name, title=assignment.title, grader_version=__version__,
-                   date=now, dataset=dataset)
+                   date=now, dataset=dataset, source=str(assignment.root))
 
 
 def grade_one(assignment: Assignment, source: Path, out: Path, options: GradeOptions,
@@ -62,6 +63,8 @@ def grade_source(assignment: Assignment, source: Path, options: GradeOptions, fo
     try:
         try:
             submission: Submission = prepare(source, assignment, Path(tmp))
+            if folder is not None:
+                keep_own_code(assignment, submission, folder)
             result = dataclasses.replace(grade_submission(assignment, submission, options, folder),
                                          cache_key=key)
         except SubmissionError as exc:  # as deterministic as a grade: kept under the key
@@ -76,6 +79,18 @@ def grade_source(assignment: Assignment, source: Path, options: GradeOptions, fo
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return result
+
+
+def keep_own_code(assignment: Assignment, submission: Submission, folder: Path) -> None:
+    """``code.json``: the submission's own code, read from its pristine copy for ``grader similarity``
+    (a failure to read it is noted there; it never costs the grade)."""
+    try:
+        files = [f.to_json() for f in own_code(assignment, submission.path)]
+        write_json(folder / CODE_FILE, {"submission": submission.id, "content_hash": submission.content_hash,
+                                        "files": files})
+    except Exception as exc:  # similarity is a report, never a reason to lose a grade
+        write_json(folder / CODE_FILE, {"submission": submission.id, "content_hash": submission.content_hash,
+                                        "files": [], "problem": f"{type(exc).__name__}: {exc}"})
 
 
 def write_outputs(folder: Path, result: SubmissionResult, run: RunInfo) -> None:

@@ -26,6 +26,8 @@ from . import report as reporting
 from .data.locate import cifar10_source, default_data_dir, locate_cifar10
 from .report.text import failures_by_cause, summary_table
 from .settings import ISOLATIONS, effective_jobs, resolve
+from .fingerprints import THRESHOLD
+from .similarity import SimilarityOptions, find_similar
 from .jail.sandbox import no_jail_warning, required_level
 
 
@@ -131,8 +133,10 @@ def data_locate(dataset: str, cli_dir: Path | None) -> None:
 @click.option("--set", "overrides", multiple=True, metavar="NAME=VALUE", envvar="GRADER_NOTEBOOK_SET",
               help="Set a notebook variable after its parameters cell, e.g. --set ITERATION_BUDGET=0.1 "
                    "(VALUE is a Python literal; repeatable).")
+@click.option("--similarity", "compare", is_flag=True,
+              help="Then compare the students' own code pairwise (see `grader similarity`).")
 def grade(assignment: str, submissions: tuple[Path, ...], cifar10_dir: Path | None, select: str,
-          public_only: bool, force: bool, overrides: tuple[str, ...], **given) -> None:
+          public_only: bool, force: bool, overrides: tuple[str, ...], compare: bool, **given) -> None:
     """Grade SUBMISSIONS (folders, .zip files, notebooks, or class folders) for ASSIGNMENT.
 
     ASSIGNMENT is a built-in name (see `grader assignments`) or an assignment folder. A class
@@ -161,6 +165,8 @@ def grade(assignment: str, submissions: tuple[Path, ...], cifar10_dir: Path | No
                                on_done=lambda r, reused: reused or bar.update(), dataset=data.describe())
         batch = grade_all(spec, submissions, out, options)
     show_batch(batch, out, jobs, conf["scheduler"])
+    if compare:
+        show_similar(similar_code(spec, out, SimilarityOptions()))
     if any(r.isolation == "rlimits" for r in batch.results):
         click.secho("\n" + (unjailed or no_jail_warning("rlimits")), err=True, fg="red", bold=True)
     below(batch.results, conf["fail_under"])
@@ -311,6 +317,47 @@ def ci_init(fail_under: float, install: str, github: bool, gitlab: bool, force: 
     for path in write_ci_files(folder, files, force):
         click.echo(f"wrote {path}")
     click.echo("Commit them; every push then runs the public checks.")
+
+
+@main.command("similarity")
+@click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--known", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="A folder of solutions collected elsewhere (as submissions or loose files) to compare with.")
+@click.option("--threshold", type=click.FloatRange(0.0, 1.0), default=THRESHOLD, show_default=True,
+              help="Flag a pair when this share of one side's own code is found in the other.")
+@click.option("--assignment", "name", default=None,
+              help="The assignment OUT was graded for [default: the one in OUT/run.json].")
+def similarity(out: Path, known: Path | None, threshold: float, name: str | None) -> None:
+    """Compare the students' own code in the graded folder OUT: every pair, and every submission
+    with the files under --known. Writes OUT/similarity.json, a side-by-side page per flagged pair,
+    and the dashboard's "Similar code" section. Scores are not changed."""
+    spec = assignments.load(name or graded_assignment(out))
+    show_similar(similar_code(spec, out, SimilarityOptions(known, threshold)))
+    click.echo(f"Class dashboard: {out / 'index.html'}")
+
+
+def graded_assignment(out: Path) -> str:
+    run = reporting.load_run(out)
+    return run.source if run.source and Path(run.source, "assignment.toml").is_file() else run.assignment
+
+
+def similar_code(spec: assignments.Assignment, out: Path, options: SimilarityOptions) -> dict:
+    with tqdm(desc="fingerprinting", unit="submission", disable=None, leave=False, dynamic_ncols=True) as bar:
+        return find_similar(spec, out, options, progress=bar.update)
+
+
+def show_similar(found: dict) -> None:
+    pairs = found["pairs"]
+    click.echo(f"Similar code: {found['submissions']} submissions and {found['known_files']} known files compared; "
+               f"{len(pairs)} pair{'s' * (len(pairs) != 1)} flagged (details: similarity.json, dashboard).")
+    for p in pairs[:10]:
+        a, b = next(iter(p["a"].values())), next(iter(p["b"].values()))
+        click.echo(f"  {a} ~ {'known ' if 'known' in p['b'] else ''}{b}: "
+                   f"{100 * p['share_a']:.0f}% / {100 * p['share_b']:.0f}%")
+    if len(pairs) > 10:
+        click.echo(f"  ... and {len(pairs) - 10} more")
+    for name, why in found["not_compared"].items():
+        click.echo(f"  not compared: {name}: {why}", err=True)
 
 
 @main.command("report")

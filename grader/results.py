@@ -253,6 +253,7 @@ class RunInfo:
     grader_version: str
     date: str
     dataset: str = ""
+    source: str = ""  # the assignment's folder, for commands run later on the results
 
     def to_json(self) -> dict[str, Any]:
         return {"type": "RunInfo", **dataclasses.asdict(self)}

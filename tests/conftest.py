@@ -131,7 +131,7 @@ def graded_class(tmp_path_factory) -> Path:
                         f"        print({HOSTILE_PRINT!r})\n        raise ValueError({HOSTILE_ERROR!r})\n", 1)
     module.write_text(text, encoding="utf-8")
     result = CliRunner().invoke(main, ["grade", "two_layer_net", str(klass), "-o", str(root / "out"),
-                                       "--no-notebooks", "-k", "not test_notebook"])
+                                       "--no-notebooks", "-k", "not test_notebook", "--similarity"])
     assert result.exit_code == 0, result.output
     return root / "out"
 

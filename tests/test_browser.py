@@ -105,3 +105,22 @@ def test_hostile_output_stays_inert_in_chromium(browser, graded_class, screensho
     assert page.eval_on_selector_all("img", "els => els.filter(e => e.getAttribute('src') === 'x').length") == 0
     assert errors == []
     page.screenshot(path=str(screenshots / "hostile.png"), full_page=True)
+
+
+def test_similar_code_side_by_side_in_chromium(browser, graded_class, screenshots):
+    """From the dashboard's similar-code table to a pair's page: both sides next to each other,
+    matches highlighted, mallory's hostile code shown as text."""
+    page, errors = open_page(browser, graded_class / "index.html")
+    rows = page.eval_on_selector_all("#similar tbody tr", "els => els.map(e => e.textContent)")
+    assert len(rows) == 3 and sum("mallory" in row for row in rows) == 2
+    page.click("#similar tbody tr:has-text('mallory') >> text=side by side")
+    page.wait_for_load_state("load")
+    assert page.title().endswith("similar code")  # the hostile print would have set it to 'pwned'
+    assert page.locator("mark").count() >= 5
+    left, right = (page.locator(".sidebyside > section").nth(i).bounding_box() for i in (0, 1))
+    assert left["x"] + left["width"] <= right["x"] and abs(left["y"] - right["y"]) < 2
+    assert "<script>document.title='pwned'</script>" in page.inner_text("body")
+    assert_links_resolve(page, graded_class / "similarity")
+    page.screenshot(path=str(screenshots / "similar.png"), full_page=True)
+    assert errors == []
+    page.close()

@@ -178,11 +178,33 @@ def test_graded_class_has_every_output_and_hostile_output_is_text(graded_class):
     assert totals["alice"] == "23" and totals["carol"] == "0"
 
 
+def test_a_graded_class_shows_its_similar_code_to_the_instructor_only(graded_class):
+    """alice, bob and mallory hand in the reference (bob with one mistake, mallory with hostile
+    lines): every pair of them is flagged; carol's untouched template has no code of her own."""
+    report = json.loads((graded_class / "similarity.json").read_text(encoding="utf-8"))
+    pairs = {frozenset((p["a"]["submission"], p["b"]["submission"])) for p in report["pairs"]}
+    assert pairs == {frozenset(p) for p in (("alice", "bob"), ("alice", "mallory"), ("bob", "mallory"))}
+    code = json.loads((graded_class / "alice" / "code.json").read_text(encoding="utf-8"))
+    own = "\n".join(line[2] for f in code["files"] for line in f["lines"])
+    assert "hidden = np.maximum(0, hidden_in)" in own and "Inputs:" not in own and "def loss" not in own
+    assert json.loads((graded_class / "carol" / "code.json").read_text(encoding="utf-8"))["files"] == []
+    dashboard = (graded_class / "index.html").read_text(encoding="utf-8")
+    assert dashboard.count("side by side") == 3
+    page = next(p for p in report["pairs"] if "mallory" in (p["a"]["submission"], p["b"]["submission"]))
+    html = (graded_class / page["page"]).read_text(encoding="utf-8")
+    assert "<mark>" in html and "hidden_in" in html
+    assert "&lt;script&gt;document.title" in html and "<script>document" not in html
+    for name in ("alice", "bob", "mallory"):  # no student sees another's code, or that they were paired
+        for audience in ("report.html", "report.instructor.html"):
+            text = (graded_class / name / audience).read_text(encoding="utf-8")
+            assert "similar" not in text.lower() and "hidden_in" not in text
+
+
 def test_report_command_rerenders_without_regrading(graded_class, tmp_path):
     import shutil
 
     copy = tmp_path / "out"
-    shutil.copytree(graded_class, copy)
+    shutil.copytree(graded_class, copy, ignore=shutil.ignore_patterns("similarity"))  # grader similarity's pages
     before = {p.relative_to(copy): p.read_bytes() for p in copy.rglob("*") if p.suffix in (".html", ".csv", ".xml")}
     for path in before:
         (copy / path).unlink()

@@ -11,6 +11,7 @@ from typing import Sequence
 from ..errors import UsageError
 from ..files import write_json, write_text
 from ..results import RunInfo, SubmissionResult
+from ..similarity import load_similarity
 from .exports import gradebook_csv, junit_xml
 from .html import check_images, render_dashboard, render_submission
 
@@ -32,7 +33,7 @@ def write_class_reports(out: Path, results: Sequence[SubmissionResult], run: Run
     """``index.html``, ``gradebook.csv`` and ``run.json`` in ``out``; returns the dashboard's path."""
     write_json(out / RUN_FILE, run.to_json())
     write_text(out / "gradebook.csv", gradebook_csv(results))
-    write_text(out / "index.html", render_dashboard(results, run))
+    write_text(out / "index.html", render_dashboard(results, run, load_similarity(out)))
     return out / "index.html"
 
 
@@ -59,3 +60,8 @@ def rerender(out: Path) -> Path:
     for result in results:
         write_submission_reports(out / result.submission, result, run)
     return write_class_reports(out, results, run)
+
+
+def rerender_dashboard(out: Path) -> Path:
+    """The class dashboard and gradebook of a graded folder again (e.g. after ``grader similarity``)."""
+    return write_class_reports(out, load_results(out), load_run(out))

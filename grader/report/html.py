@@ -114,8 +114,31 @@ def _check_stats(results: Sequence[SubmissionResult]) -> list[dict[str, Any]]:
     return stats
 
 
-def render_dashboard(results: Sequence[SubmissionResult], run: RunInfo) -> str:
-    """The class dashboard (``index.html``) linking to every submission's reports."""
+def similarity_view(data: dict | None, results: Sequence[SubmissionResult]) -> dict[str, Any] | None:
+    """The dashboard's similar-code section from ``similarity.json``: its pairs, and which
+    submissions changed since it was computed."""
+    if data is None:
+        return None
+    compared, missing = data.get("content_hashes", {}), data.get("not_compared", {})
+    stale = sorted(r.submission for r in results if r.submission not in missing
+                   and compared.get(r.submission, "") != r.content_hash)
+    pairs = [{"a_name": next(iter(p["a"].values())), "b_name": next(iter(p["b"].values())),
+              "b_known": "known" in p["b"], "share_a": p["share_a"], "share_b": p["share_b"],
+              "href": quote(p["page"])} for p in data.get("pairs", [])]
+    return {"submissions": data.get("submissions", 0), "known_files": data.get("known_files", 0),
+            "threshold": data.get("parameters", {}).get("threshold", 0.0),
+            "missing": [f"{name}: {why}" for name, why in sorted(missing.items())],
+            "stale": stale, "pairs": pairs}
+
+
+def render_similar_pair(pair: dict[str, Any], sides: Sequence[dict[str, Any]], run: RunInfo) -> str:
+    """The side-by-side page of one flagged pair (``sides`` from :func:`grader.similarity.side_view`)."""
+    return environment().get_template("similar_pair.html.j2").render(run=run, pair=pair, a=sides[0], b=sides[1])
+
+
+def render_dashboard(results: Sequence[SubmissionResult], run: RunInfo, similarity: dict | None = None) -> str:
+    """The class dashboard (``index.html``) linking to every submission's reports; ``similarity``
+    is what ``grader similarity`` wrote, if it ran."""
     rows = sorted((_row(r) for r in results), key=lambda row: row["id"])
     percents = [row["percent"] for row in rows]
     summary = {
@@ -126,6 +149,7 @@ def render_dashboard(results: Sequence[SubmissionResult], run: RunInfo) -> str:
     }
     return environment().get_template("dashboard.html.j2").render(
         run=run, rows=rows, summary=summary, checks=_check_stats(results),
+        similarity=similarity_view(similarity, results),
         unjailed=sum(r.isolation == "rlimits" for r in results),
         histogram=histogram_png(percents) if percents else "",
         slowest=sorted(rows, key=lambda row: -row["time"])[:5],

@@ -1,0 +1,138 @@
+"""``grader similarity OUT``: pairs of a graded class whose own code is alike, and submissions
+alike a solution the instructor collected (``--known DIR``), for a person to look at.
+
+Reads each ``OUT/<id>/code.json`` (written when the submission was graded), compares every pair
+(:mod:`grader.fingerprints`), writes ``OUT/similarity.json`` and a side-by-side page per flagged
+pair under ``OUT/similarity/``; the dashboard shows them. Scores are never changed by it, and no
+student's report shows another's code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+from . import __version__
+from .assignment import Assignment
+from .errors import UsageError
+from .files import write_json, write_text
+from .fingerprints import (K, THRESHOLD, WINDOW, Document, Fingerprints, Pair, fingerprint, flagged, frequencies,
+                           marked_lines, matched_spans, pair_shares, template_fingerprints, weight)
+from .owncode import CODE_FILE, OwnFile, known_code, templates
+
+SIMILARITY_FILE = "similarity.json"
+PAGES = "similarity"
+
+
+@dataclass(frozen=True)
+class SimilarityOptions:
+    """``known``: a folder of solutions collected elsewhere; ``threshold``: the share that flags a pair."""
+
+    known: Path | None = None
+    threshold: float = THRESHOLD
+
+
+def class_documents(out: Path) -> tuple[list[Document], dict[str, str], dict[str, str]]:
+    """The graded submissions' own code, their content hashes, and why any cannot be compared."""
+    documents, hashes, missing = [], {}, {}
+    for folder in sorted(p for p in out.iterdir() if (p / "result.json").is_file()):
+        path = folder / CODE_FILE
+        if not path.is_file():
+            missing[folder.name] = f"no {CODE_FILE} (graded by an older grader: regrade it with --force)"
+            continue
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("problem"):
+            missing[folder.name] = f"its code could not be read ({data['problem']})"
+        documents.append(Document(folder.name, tuple(OwnFile.from_json(f) for f in data["files"])))
+        hashes[folder.name] = str(data.get("content_hash", ""))
+    return documents, hashes, missing
+
+
+def known_documents(assignment: Assignment, folder: Path) -> list[Document]:
+    """One document per file of the known solutions' folder."""
+    if not folder.is_dir():
+        raise UsageError(f"--known {folder}: not a folder")
+    return [Document(f.path, (f,), known=True) for f in known_code(assignment, folder)]
+
+
+def compared_pairs(documents: Sequence[Document]) -> list[tuple[int, int]]:
+    """Every pair of submissions, and every submission with every known file."""
+    return [(a, b) for a in range(len(documents)) for b in range(a + 1, len(documents))
+            if not documents[a].known]
+
+
+def find_similar(assignment: Assignment, out: Path, options: SimilarityOptions = SimilarityOptions(),
+                 progress: Callable[[int], None] | None = None) -> dict:
+    """Compare the class graded into ``out`` (and ``options.known``); write ``similarity.json``, the
+    pages of the flagged pairs and the dashboard with them; returns what was written to the JSON."""
+    from .report import load_run, rerender_dashboard
+
+    run = load_run(out)
+    documents, hashes, missing = class_documents(out)
+    if options.known is not None:
+        documents += known_documents(assignment, options.known)
+    boilerplate = template_fingerprints("\n".join(lines) for _, lines in templates(assignment.root))
+    prints = []
+    for document in documents:
+        prints.append([fingerprint(f.text, boilerplate) for f in document.files])
+        if progress:
+            progress(1)
+    sets = [frozenset(h for p in printed for h in p.positions) for printed in prints]
+    pairs = flagged(pair_shares(sets, compared_pairs(documents)), options.threshold)
+    frequency = frequencies(sets)
+    shared = {p: {h for h in sets[p.a] & sets[p.b] if weight(frequency[h], len(sets))} for p in pairs}
+    report = {
+        "assignment": assignment.name, "grader_version": __version__,
+        "parameters": {"k": K, "window": WINDOW, "threshold": options.threshold},
+        "submissions": sum(not d.known for d in documents), "known_files": sum(d.known for d in documents),
+        "content_hashes": hashes, "not_compared": missing,
+        "pairs": [pair_json(p, documents, page_name(documents, p)) for p in pairs],
+    }
+    write_pages(out, run, report, documents, prints, pairs, shared)
+    write_json(out / SIMILARITY_FILE, report)
+    rerender_dashboard(out)
+    return report
+
+
+def side(document: Document) -> dict[str, str]:
+    return {"known": document.name} if document.known else {"submission": document.name}
+
+
+def page_name(documents: Sequence[Document], pair: Pair) -> str:
+    key = json.dumps([side(documents[pair.a]), side(documents[pair.b])], sort_keys=True)
+    return f"{PAGES}/pair-{hashlib.sha256(key.encode()).hexdigest()[:16]}.html"
+
+
+def pair_json(pair: Pair, documents: Sequence[Document], page: str) -> dict:
+    return {"a": side(documents[pair.a]), "b": side(documents[pair.b]),
+            "share_a": pair.share_a, "share_b": pair.share_b, "plain_a": pair.plain_a, "plain_b": pair.plain_b,
+            "shared_fingerprints": pair.shared, "page": page}
+
+
+def side_view(document: Document, printed: Sequence[Fingerprints], common: set[int]) -> dict:
+    """One column of a side-by-side page: each file's own lines with the matched code marked."""
+    files = [{"path": f.path, "rows": marked_lines(f, matched_spans(p, common))}
+             for f, p in zip(document.files, printed)]
+    return {"name": document.name, "known": document.known, "files": files}
+
+
+def write_pages(out: Path, run, report: dict, documents: Sequence[Document], prints: Sequence[Sequence[Fingerprints]],
+                pairs: Sequence[Pair], shared: dict[Pair, set[int]]) -> None:
+    from .report.html import render_similar_pair  # the report layer renders; this module decides
+
+    shutil.rmtree(out / PAGES, ignore_errors=True)
+    for pair, data in zip(pairs, report["pairs"]):
+        sides = [side_view(documents[i], prints[i], shared[pair]) for i in (pair.a, pair.b)]
+        write_text(out / data["page"], render_similar_pair(data, sides, run))
+
+
+def load_similarity(out: Path) -> dict | None:
+    """What ``grader similarity`` last wrote into ``out``, or None."""
+    path = out / SIMILARITY_FILE
+    if not path.is_file():
+        return None
+    return json.loads(path.read_text(encoding="utf-8"))
