@@ -15,6 +15,7 @@ from typing import Any, Mapping
 
 from .errors import AssignmentError
 from .paths import reference_root
+from .written import Question, parse_questions
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -170,6 +171,8 @@ class Assignment:
     notebook: NotebookSpec = NotebookSpec()
     environment: Environment = Environment()
     gradescope: Gradescope = Gradescope()
+    # ``[written.<id>]``: inline questions a person grades (grader.written, ``grader review``)
+    written: tuple[Question, ...] = ()
     # ``[grader]``: run settings for this assignment (see grader.settings), e.g. jobs = 4
     defaults: Mapping[str, Any] = field(default_factory=dict)
 
@@ -224,7 +227,7 @@ def load(name_or_path: str | Path) -> Assignment:
 
 def _from_toml(raw: dict[str, Any], root: Path, where: str) -> Assignment:
     _only(raw, {"assignment", "limits", "thresholds", "calibration", "data", "notebook", "grader", "environment",
-                "gradescope"},
+                "gradescope", "written"},
           where)
     head = raw.get("assignment")
     if not isinstance(head, dict):
@@ -254,8 +257,18 @@ def _from_toml(raw: dict[str, Any], root: Path, where: str) -> Assignment:
         notebook=_dataclass(NotebookSpec, raw.get("notebook", {}), f"{where} [notebook]"),
         environment=_dataclass(Environment, raw.get("environment", {}), f"{where} [environment]"),
         gradescope=_dataclass(Gradescope, raw.get("gradescope", {}), f"{where} [gradescope]"),
+        written=_questions(raw.get("written", {}), where),
         defaults=dict(raw.get("grader", {})),
     )
+
+
+def _questions(table: Any, where: str) -> tuple[Question, ...]:
+    if not isinstance(table, dict):
+        raise AssignmentError(f"{where}: [written] must be a table of questions")
+    try:
+        return parse_questions(table, where)
+    except ValueError as exc:
+        raise AssignmentError(str(exc)) from None
 
 
 def _only(table: Mapping[str, Any], allowed: set[str], where: str) -> None:

@@ -29,7 +29,7 @@ from .errors import GraderError, WorkerError
 from .files import scratch_dir, write_json
 from .grade import GradeOptions, check_limits, grade_submission
 from .owncode import CODE_FILE, own_code
-from .report import RESULT_FILE, write_class_reports, write_submission_reports
+from .report import RESULT_FILE, write_class_reports, write_gradescope_results, write_submission_reports
 from .results import RunInfo, SubmissionResult
 
 
@@ -42,7 +42,8 @@ def unreadable(source: Path, assignment: Assignment, message: str) -> Submission
 def run_info(assignment: Assignment, dataset: str = "") -> RunInfo:
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     return RunInfo(assignment=assignment.name, title=assignment.title, grader_version=__version__,
-                   date=now, dataset=dataset, source=str(assignment.root))
+                   date=now, dataset=dataset, source=str(assignment.root),
+                   written=tuple(q.to_json() for q in assignment.written))
 
 
 def grade_one(assignment: Assignment, source: Path, out: Path, options: GradeOptions,
@@ -94,7 +95,7 @@ def keep_own_code(assignment: Assignment, submission: Submission, folder: Path) 
 
 
 def write_outputs(folder: Path, result: SubmissionResult, run: RunInfo) -> None:
-    write_json(folder / "results.json", result.to_gradescope())
+    write_gradescope_results(folder, result, run)
     try:
         write_submission_reports(folder, result, run)
     except Exception as exc:  # a report bug must not cost the grade or the batch: results are written

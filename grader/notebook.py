@@ -50,7 +50,9 @@ INJECTED_TAG = "injected-by-grader"
 SAFE_MIMETYPES = ("text/plain", "image/png", "image/jpeg")
 CSP = ("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
        "img-src data:; style-src 'unsafe-inline'; font-src data:\">")
-ANSWER = re.compile(r"your\s+(answer|explanation)\s*:?", re.IGNORECASE)
+UNANSWERED = re.compile(r"[\s*_\[]*fill\s+this\s+in[\s*_\].]*", re.IGNORECASE)  # the course's placeholder
+# "Your Answer:" / "Your Explanation:" (cs231n 2019-), or a line "## Answer:" (cs231n 2017-2018)
+ANSWER = re.compile(r"(your\s+(?:answer|explanation)\s*:?|^[ \t#*]*answer\s*\**\s*:\**)", re.IGNORECASE | re.M)
 # nbclient and jupyter_client log interrupts and teardown at ERROR/WARNING; the grader reports
 # those facts itself (cell errors, timeouts), so their loggers stay quiet.
 QUIET = logging.getLogger("grader.notebook.kernel")
@@ -101,7 +103,8 @@ def inline_answers(nb: nbformat.NotebookNode) -> tuple[Answer, ...]:
             continue
         pieces = ANSWER.split(cell.source)
         question = pieces[0].strip() or _previous_markdown(nb, index)
-        text = "\n\n".join(_plain(re.sub(r"^[\s$}*]+", "", p)) for p in pieces[2::2])
+        parts = (_plain(re.sub(r"^[\s$}*]+", "", p)) for p in pieces[2::2])
+        text = "\n\n".join(p for p in parts if p and not UNANSWERED.fullmatch(p))
         answers.append(Answer(cell=index + 1, question=_plain(question)[:2000], answer=text[:5000]))
     return tuple(answers)
 

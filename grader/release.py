@@ -20,6 +20,7 @@ END = re.compile(r"^\s*#\s*\*+\s*END OF YOUR CODE.*$")
 BEGIN = re.compile(r"^(\s*)#\s*BEGIN SOLUTION\s*$")
 FINISH = re.compile(r"^\s*#\s*END SOLUTION\s*$")
 STUB = 'raise NotImplementedError("TODO: write this part")'
+PLACEHOLDER = "*fill this in*"  # the cs231n notebooks' written-answer placeholder
 
 
 def stub_source(text: str) -> str:
@@ -49,15 +50,34 @@ def has_solution(text: str) -> bool:
     return any(START.match(l) or BEGIN.match(l) for l in text.splitlines())
 
 
+def blank_answers(markdown: str) -> str:
+    """A markdown cell with each written answer (after "Your Answer:", "Your Explanation:" or a
+    line "## Answer:") replaced by the course's placeholder; the notebook's LaTeX around the
+    markers (``$\\color{blue}{\\textit Your Answer:}$``) is kept."""
+    from .notebook import ANSWER
+
+    pieces = ANSWER.split(markdown)
+    out = [pieces[0]]
+    for marker, text in zip(pieces[1::2], pieces[2::2]):
+        closing = re.match(r"[ \t$}*]*", text).group()
+        opening = re.search(r"\$?\\color\{\w+\}\{\\textit\s*$", text)
+        out += [marker, closing.rstrip(), " ", PLACEHOLDER, "\n\n" + opening.group() if opening else ""]
+    return "".join(out)
+
+
 def stub_notebook(path: Path, dest: Path) -> None:
-    """Copy a notebook with solution regions stubbed and every output cleared."""
+    """Copy a notebook with solution regions stubbed, written answers blanked and every output cleared."""
     import nbformat  # only release needs it; keeps it out of every grader start-up
+
+    from .notebook import ANSWER
 
     nb = nbformat.read(str(path), as_version=4)
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.source = stub_source(cell.source) if has_solution(cell.source) else cell.source
             cell.outputs, cell.execution_count = [], None
+        elif cell.cell_type == "markdown" and ANSWER.search(cell.source):
+            cell.source = blank_answers(cell.source)
     nbformat.write(nb, str(dest))
 
 

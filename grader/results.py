@@ -254,13 +254,15 @@ class RunInfo:
     date: str
     dataset: str = ""
     source: str = ""  # the assignment's folder, for commands run later on the results
+    written: tuple[dict[str, Any], ...] = ()  # the assignment's written questions (grader.written)
 
     def to_json(self) -> dict[str, Any]:
         return {"type": "RunInfo", **dataclasses.asdict(self)}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "RunInfo":
-        return cls(**{f.name: data[f.name] for f in dataclasses.fields(cls) if f.name in data})
+        values = {f.name: data[f.name] for f in dataclasses.fields(cls) if f.name in data}
+        return cls(**{**values, "written": tuple(values.get("written", ()))})
 
 
 def _gradescope_test(c: CheckResult, hidden_visibility: str) -> dict[str, Any]:

@@ -99,6 +99,24 @@ def test_no_hidden_check_or_solution_reaches_the_students(name):
                and rel.endswith(".py") for n in ast.parse(texts[rel]).body for d in getattr(n, "decorator_list", []))
 
 
+@pytest.mark.parametrize("name", ["two_layer_net", "fc_nets"])
+def test_the_references_written_answers_are_blanked_in_the_release(name):
+    """The reference notebook answers its inline questions; students get the course's placeholder
+    after each marker (LaTeX around it kept), and every declared question still finds its cell."""
+    from grader.notebook import inline_answers, read_notebook
+
+    a = assignments.load(name)
+    reference, _ = read_notebook(a.root / a.notebooks[0])
+    released, _ = read_notebook(TEMPLATES / name / a.notebooks[0])
+    given = [x.answer for x in inline_answers(reference)]
+    assert len(given) >= 2 and all(len(text) > 3 for text in given)
+    text = (TEMPLATES / name / a.notebooks[0]).read_text(encoding="utf-8")
+    assert not [answer for answer in given for line in answer.splitlines() if len(line) > 8 and line in text]
+    assert [x.answer for x in inline_answers(released)] == [""] * len(given)
+    assert text.count("*fill this in*") >= len(given) and "Your Answer:}$ *fill this in*" in text
+    assert {q.id for q in a.written for x in inline_answers(released) if q.finds(x)} == {q.id for q in a.written}
+
+
 def test_public_checks_drop_helpers_only_hidden_checks_used(tmp_path):
     checks = tmp_path / "checks"
     checks.mkdir()

@@ -110,7 +110,7 @@ def test_notebook_section_shows_cells_links_and_answers(rendered):
     html = (rendered / "ann" / "report.html").read_text(encoding="utf-8")
     assert "Notebook <code>two_layer_net.ipynb</code>" in html and "20 of 20 code cells" in html
     assert '<td>8</td><td><pre>ValueError: &lt;img src=x' in html and "<td>12</td><td><pre>ran out of time" in html
-    assert 'href="executed/two_layer_net.html"' in html and "1 and 3 &lt;script&gt;" in html
+    assert 'href="executed/two_layer_net.html"' in html and "1 and 3" in html and "<script>document" not in html
     dashboard = (rendered / "index.html").read_text(encoding="utf-8")
     assert "two_layer_net.ipynb ran to the end with errors" in dashboard
 

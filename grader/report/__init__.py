@@ -12,6 +12,7 @@ from ..errors import UsageError
 from ..files import write_json, write_text
 from ..results import RunInfo, SubmissionResult
 from ..similarity import load_similarity
+from ..written import Marked, gradescope_tests, load_written, questions_of, written_points
 from .exports import gradebook_csv, junit_xml
 from .html import check_images, render_dashboard, render_submission
 
@@ -21,19 +22,41 @@ STUDENT_REPORT = "report.html"
 INSTRUCTOR_REPORT = "report.instructor.html"
 
 
+def written_of(folder: Path, result: SubmissionResult, run: RunInfo) -> tuple[Marked, ...]:
+    """The submission's written questions with their grades from ``OUT/written.json``."""
+    questions = questions_of(run.written)
+    return load_written(folder.parent).marked(result, questions) if questions else ()
+
+
+def write_gradescope_results(folder: Path, result: SubmissionResult, run: RunInfo) -> None:
+    """``results.json``: the checks, and each written question once it is graded."""
+    data = result.to_gradescope()
+    marked = written_of(folder, result, run)
+    tests = gradescope_tests(marked)
+    if tests:
+        data["tests"] += tests
+        data["score"] = result.score + sum(t["score"] for t in tests)
+        data["extra_data"]["max_score"] = result.max_score + written_points(marked)[1]
+    write_json(folder / "results.json", data)
+
+
 def write_submission_reports(folder: Path, result: SubmissionResult, run: RunInfo) -> None:
-    """``report.html`` (student), ``report.instructor.html`` and ``junit.xml`` in ``folder``."""
+    """``report.html`` (student), ``report.instructor.html``, ``junit.xml`` and ``results.json``
+    in ``folder``."""
     images = check_images(result, folder)
-    write_text(folder / STUDENT_REPORT, render_submission(result, run, "student", images))
-    write_text(folder / INSTRUCTOR_REPORT, render_submission(result, run, "instructor", images))
+    marked = written_of(folder, result, run)
+    write_text(folder / STUDENT_REPORT, render_submission(result, run, "student", images, marked))
+    write_text(folder / INSTRUCTOR_REPORT, render_submission(result, run, "instructor", images, marked))
     write_text(folder / "junit.xml", junit_xml(result))
+    write_gradescope_results(folder, result, run)
 
 
 def write_class_reports(out: Path, results: Sequence[SubmissionResult], run: RunInfo) -> Path:
     """``index.html``, ``gradebook.csv`` and ``run.json`` in ``out``; returns the dashboard's path."""
     write_json(out / RUN_FILE, run.to_json())
-    write_text(out / "gradebook.csv", gradebook_csv(results))
-    write_text(out / "index.html", render_dashboard(results, run, load_similarity(out)))
+    marked = {r.submission: written_of(out / r.submission, r, run) for r in results}
+    write_text(out / "gradebook.csv", gradebook_csv(results, marked))
+    write_text(out / "index.html", render_dashboard(results, run, load_similarity(out), marked))
     return out / "index.html"
 
 

@@ -6,9 +6,10 @@ import csv
 import io
 import re
 import xml.etree.ElementTree as ET
-from typing import Sequence
+from typing import Mapping, Sequence
 
 from ..results import CheckResult, SubmissionResult
+from ..written import Marked, written_points
 
 # XML 1.0 cannot carry most control characters; student output may contain anything.
 _NOT_XML = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -31,18 +32,26 @@ def check_columns(results: Sequence[SubmissionResult]) -> list[tuple[str, str]]:
     return columns
 
 
-def gradebook_csv(results: Sequence[SubmissionResult]) -> str:
+def gradebook_csv(results: Sequence[SubmissionResult],
+                  written: Mapping[str, Sequence[Marked]] | None = None) -> str:
     """One row per student: ``Student`` and ``SIS Login ID`` (the submission id, which Canvas and
-    Moodle match students on), one column of points per check, then ``Total`` and ``Max``."""
+    Moodle match students on), one column of points per check, one per written question (empty
+    until graded), then ``Total`` and ``Max`` (written questions included)."""
+    written = written or {}
     columns = check_columns(results)
+    questions = next((m for m in written.values() if m), ())
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(["Student", "SIS Login ID"] + [name for _, name in columns] + ["Total", "Max"])
+    writer.writerow(["Student", "SIS Login ID"] + [name for _, name in columns]
+                    + [f"Written: {m.question.title}" for m in questions] + ["Total", "Max"])
     for result in sorted(results, key=lambda r: r.submission):
         points = {c.id: c.points for c in result.checks}
+        marked = written.get(result.submission, ())
+        given, possible = written_points(marked)
         writer.writerow([result.submission, result.submission]
                         + [f"{points[i]:g}" if i in points else "" for i, _ in columns]
-                        + [f"{result.score:g}", f"{result.max_score:g}"])
+                        + [f"{m.grade.points:g}" if m.grade else "" for m in marked]
+                        + [f"{result.score + given:g}", f"{result.max_score + possible:g}"])
     return buffer.getvalue()
 
 

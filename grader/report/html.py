@@ -10,7 +10,7 @@ import functools
 import hashlib
 import statistics
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 from urllib.parse import quote
 
 import jinja2
@@ -19,6 +19,7 @@ import markupsafe
 from ..paths import bundled
 from ..results import CheckResult, RunInfo, SubmissionResult
 from .charts import histogram_png, images_for
+from ..written import Marked, written_points
 from .exports import check_columns
 
 AUDIENCES = ("student", "instructor")
@@ -70,27 +71,61 @@ def check_view(check: CheckResult, audience: str, images: list[dict[str, str]]) 
     }
 
 
+def markdown_html(text: str) -> markupsafe.Markup:
+    """Markdown from a notebook (a question, a student's answer) as HTML that cannot run: rendered
+    by nbconvert's markdown filter, then cleaned by bleach (nbconvert's sanitiser) keeping only
+    text markup; links only to http(s) and mail."""
+    import bleach
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+
+    html = markdown2html_mistune(text)
+    return markupsafe.Markup(bleach.clean(html, tags=SAFE_TAGS, attributes={"a": ["href", "title"], "*": ["class"]},
+                                          protocols=["http", "https", "mailto"], strip=True))
+
+
+SAFE_TAGS = frozenset({"a", "b", "blockquote", "br", "code", "del", "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr",
+                       "i", "li", "ol", "p", "pre", "span", "strong", "sub", "sup", "table", "tbody", "td", "th",
+                       "thead", "tr", "ul"})
+
+
+def written_view(marked: Sequence[Marked]) -> list[dict[str, Any]]:
+    """The written questions of a report: question, answer (rendered), points, rubric, comment."""
+    return [{"id": m.question.id, "title": m.question.title, "points": m.points, "max_points": m.question.points,
+             "state": m.state, "graded": m.grade is not None,
+             "question": markdown_html(m.answer.question) if m.answer else "",
+             "answer": markdown_html(m.answer.answer) if m.answer and m.answer.answer else "",
+             "rubric": [{"name": r.name, "points": r.points, "given": bool(m.grade and r.name in m.grade.rubric)}
+                        for r in m.question.rubric],
+             "comment": m.grade.comment if m.grade else ""} for m in marked]
+
+
 def render_submission(result: SubmissionResult, run: RunInfo, audience: str,
-                      images: dict[str, list[dict[str, str]]]) -> str:
+                      images: dict[str, list[dict[str, str]]], marked: Sequence[Marked] = ()) -> str:
     """The report of one submission for ``audience`` (``student`` or ``instructor``);
-    ``images`` comes from :func:`check_images`."""
+    ``images`` comes from :func:`check_images`; ``marked``, its written questions and grades."""
     if audience not in AUDIENCES:
         raise ValueError(f"audience must be one of {AUDIENCES}")
     checks = [check_view(c, audience, images.get(c.id, [])) for c in result.checks]
     notebooks = [{"run": n, "images": images.get(n.notebook, []),
+                  "answers": [{"cell": a.cell, "title": a.question.splitlines()[0] if a.question else "",
+                               "question": markdown_html(a.question), "answer": markdown_html(a.answer)}
+                              for a in n.answers] if not marked else [],
                   "links": [{"href": quote(f), "name": Path(f).name} for f in n.files]} for n in result.notebooks]
+    given, possible = written_points(marked)
     return environment().get_template("submission.html.j2").render(
         result=result, run=run, audience=audience, checks=checks, notebooks=notebooks,
-        percent=_percent(result.score, result.max_score),
+        written=written_view(marked), total=result.score + given, maximum=result.max_score + possible,
+        percent=_percent(result.score + given, result.max_score + possible),
         images=[dict(image, check=c["title"]) for c in checks for image in c["images"]])
 
 
-def _row(result: SubmissionResult) -> dict[str, Any]:
+def _row(result: SubmissionResult, marked: Sequence[Marked] = ()) -> dict[str, Any]:
     outcomes = [c.outcome for c in result.checks]
     link = quote(result.submission)
+    given, possible = written_points(marked)
     return {
-        "id": result.submission, "score": result.score, "max_score": result.max_score,
-        "percent": _percent(result.score, result.max_score),
+        "id": result.submission, "score": result.score + given, "max_score": result.max_score + possible,
+        "percent": _percent(result.score + given, result.max_score + possible),
         "passed": outcomes.count("passed"), "failed": len(outcomes) - outcomes.count("passed"),
         "timeouts": outcomes.count("timeout"), "errors": outcomes.count("error"),
         "time": result.execution_time, "problems": list(result.problems), "isolation": result.isolation,
@@ -136,10 +171,27 @@ def render_similar_pair(pair: dict[str, Any], sides: Sequence[dict[str, Any]], r
     return environment().get_template("similar_pair.html.j2").render(run=run, pair=pair, a=sides[0], b=sides[1])
 
 
-def render_dashboard(results: Sequence[SubmissionResult], run: RunInfo, similarity: dict | None = None) -> str:
+def written_stats(marked: Mapping[str, Sequence[Marked]]) -> list[dict[str, Any]]:
+    """Per written question: how many answers are graded, their mean points, how many wait."""
+    rows: dict[str, dict[str, Any]] = {}
+    for per_submission in marked.values():
+        for m in per_submission:
+            row = rows.setdefault(m.question.id, {"title": m.question.title, "max_points": m.question.points,
+                                                  "points": [], "ungraded": 0, "changed": 0, "missing": 0})
+            if m.grade is not None:
+                row["points"].append(m.grade.points)
+            row["ungraded"] += m.state == "ungraded"
+            row["changed"] += m.state == "changed"
+            row["missing"] += m.state == "missing"
+    return [dict(row, graded=len(row["points"]), mean=statistics.fmean(row["points"]) if row["points"] else None)
+            for row in rows.values()]
+
+
+def render_dashboard(results: Sequence[SubmissionResult], run: RunInfo, similarity: dict | None = None,
+                     marked: Mapping[str, Sequence[Marked]] | None = None) -> str:
     """The class dashboard (``index.html``) linking to every submission's reports; ``similarity``
-    is what ``grader similarity`` wrote, if it ran."""
-    rows = sorted((_row(r) for r in results), key=lambda row: row["id"])
+    is what ``grader similarity`` wrote, if it ran; ``marked``, the written questions' grades."""
+    rows = sorted((_row(r, (marked or {}).get(r.submission, ())) for r in results), key=lambda row: row["id"])
     percents = [row["percent"] for row in rows]
     summary = {
         "count": len(rows),
@@ -149,7 +201,7 @@ def render_dashboard(results: Sequence[SubmissionResult], run: RunInfo, similari
     }
     return environment().get_template("dashboard.html.j2").render(
         run=run, rows=rows, summary=summary, checks=_check_stats(results),
-        similarity=similarity_view(similarity, results),
+        similarity=similarity_view(similarity, results), written=written_stats(marked or {}),
         unjailed=sum(r.isolation == "rlimits" for r in results),
         histogram=histogram_png(percents) if percents else "",
         slowest=sorted(rows, key=lambda row: -row["time"])[:5],

@@ -245,8 +245,9 @@ def controls(klass: Path) -> dict[str, float]:
     return {"control_reference": 23.0, "control_mistake": 13.0}
 
 
-def build_class(klass: Path, fs_isolation: bool = True) -> tuple[list[Attack], dict[str, float]]:
-    attacks = [a for a in ATTACKS if fs_isolation or not a.needs_fs]
+def build_class(klass: Path, fs_isolation: bool = True,
+                only: set[str] | None = None) -> tuple[list[Attack], dict[str, float]]:
+    attacks = [a for a in ATTACKS if (fs_isolation or not a.needs_fs) and (only is None or a.id in only)]
     for attack in attacks:
         attack.build(klass / attack.id)
     return attacks, controls(klass)

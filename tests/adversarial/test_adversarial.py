@@ -24,6 +24,16 @@ OUTSIDE = [Path("/tmp/grader-pwned"), Path("/work/grader-pwned"), REPO / "grader
 OUTSIDE += [Path(folder) / name for folder in ("/", "/tmp", Path.home(), REPO.parent)
             for name in ("results.json", "result.json", "report.html", "index.html")]
 LEVELS = [level for level in JAILED if level not in unavailable()]
+# Attacks whose outcome depends on how the jail is built (files, processes, network, disk): every
+# jail level meets them; the others (patched numpy, odd return values, broken input, exits, output
+# floods) meet the same worker at every level and are graded at the strongest level only.
+JAIL_DEPENDENT = {a.id for a in ATTACKS if a.needs_fs} | {
+    "forge_results", "symlink_reference", "network", "subprocess", "kill_group", "kill_grader", "daemon", "fork_bomb",
+    "disk_fill", "memory_bomb"}
+
+
+def attacks_at(level: str) -> list:
+    return [a for a in ATTACKS if level == LEVELS[0] or a.id in JAIL_DEPENDENT]
 
 
 @dataclass
@@ -47,7 +57,7 @@ class Graded:
 def graded(request, tmp_path_factory) -> Graded:
     level = request.param
     root = tmp_path_factory.mktemp(f"adversarial-{level}")
-    attacks, controls = build_class(root / "class")
+    attacks, controls = build_class(root / "class", only={a.id for a in attacks_at(level)})
     protected = (REPO / "grader", REPO / "reference")
     before = snapshot(*protected)
     result = CliRunner().invoke(main, ["grade", "two_layer_net", str(root / "class"), "-o", str(root / "out"),
@@ -63,7 +73,8 @@ def test_the_batch_completes(graded):
     assert (graded.out / "index.html").is_file() and (graded.out / "gradebook.csv").is_file()
 
 
-@pytest.mark.parametrize("attack", ATTACKS, ids=[a.id for a in ATTACKS])
+@pytest.mark.parametrize("graded, attack", [(level, a) for level in LEVELS for a in attacks_at(level)],
+                         ids=[f"{level}-{a.id}" for level in LEVELS for a in attacks_at(level)], indirect=["graded"])
 def test_attack_gains_nothing(graded, attack):
     result = graded.result(attack.id)
     assert result["score"] == 0, [(c["id"], c["message"]) for c in result["checks"] if c["points"]]
