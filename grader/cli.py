@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import webbrowser
 from pathlib import Path
 
 import click
@@ -28,6 +29,8 @@ from .report.text import failures_by_cause, summary_table
 from .settings import ISOLATIONS, effective_jobs, resolve
 from .fingerprints import THRESHOLD
 from .similarity import SimilarityOptions, find_similar
+from .review import finish, prepare_review, serve, url_of
+from .written import WRITTEN_FILE
 from .jail.sandbox import no_jail_warning, required_level
 
 
@@ -358,6 +361,36 @@ def show_similar(found: dict) -> None:
         click.echo(f"  ... and {len(pairs) - 10} more")
     for name, why in found["not_compared"].items():
         click.echo(f"  not compared: {name}: {why}", err=True)
+
+
+@main.command("review")
+@click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; any other than 127.0.0.1 lets others on the network reach the "
+                   "page (the token in its address still guards it).")
+@click.option("--port", type=click.IntRange(0, 65535), default=0, help="Port [default: a free one].")
+@click.option("--no-browser", is_flag=True, help="Only print the address; do not open a browser.")
+@click.option("--assignment", "name", default=None,
+              help="The assignment OUT was graded for [default: the one in OUT/run.json].")
+def review(out: Path, host: str, port: int, no_browser: bool, name: str | None) -> None:
+    """Grade the written answers of the graded folder OUT in the browser, question by question.
+    Grades are saved to OUT/written.json on every change; on Ctrl-C every report, the dashboard,
+    the gradebook and results.json are rendered again with them."""
+    spec = assignments.load(name or graded_assignment(out))
+    session = prepare_review(out, spec.written)
+    server = serve(session, host, port)
+    address = url_of(server, session)
+    click.echo(f"Written answers of {out}: {address}\nGrades are saved to {out / WRITTEN_FILE} as you go; "
+               "press Ctrl-C when done.")
+    if not no_browser:
+        webbrowser.open(address)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    click.echo(f"Reports rendered again with the written grades. Class dashboard: {finish(session)}")
 
 
 @main.command("report")

@@ -422,21 +422,36 @@ def produced_files(folder: Path, patterns) -> dict[str, str]:
     return found
 
 
-def history_curves(values: Mapping[str, Any]) -> tuple:
-    """Curves of the training histories a notebook exported (dicts of per-step or per-epoch
-    sequences): losses in one plot, accuracies in another."""
-    recorder = Recorder("notebook", None)
+def _history(value: Any) -> bool:
+    """A training history: a one-dimensional sequence of at least two numbers (under a name of a
+    loss, an accuracy or a history: a bias vector is one-dimensional too)."""
+    if not isinstance(value, (list, tuple, np.ndarray)) or len(value) < 2:
+        return False
+    try:
+        return np.asarray(value, dtype=float).ndim == 1
+    except (TypeError, ValueError):
+        return False
+
+
+def history_curves(values: Mapping[str, Any], folder: Path | None = None) -> tuple:
+    """Pictures of what a notebook exported: its training histories (dicts of per-step or
+    per-epoch sequences) as curves, losses in one plot and accuracies in another, and a network's
+    first-layer weights (``W1`` of its parameters) as the grid of one image per hidden unit
+    (written to ``folder``). Other weights are not pictured."""
+    recorder = Recorder("notebook", folder)
     for name, value in values.items():
         if not isinstance(value, dict):
             continue
         sequences = {str(k): v for k, v in value.items()
-                     if isinstance(v, (list, tuple, np.ndarray)) and len(v) >= 2}
+                     if re.search(r"loss|acc|hist", str(k), re.I) and _history(v)}
         accuracy = {k: v for k, v in sequences.items() if "acc" in k}
         loss = {k: v for k, v in sequences.items() if "acc" not in k}
         if loss:
             recorder.curves(f"Your notebook: {name} (loss)", loss, ylabel="loss")
         if accuracy:
             recorder.curves(f"Your notebook: {name} (accuracy)", accuracy, xlabel="epoch", ylabel="accuracy")
+        if isinstance(value.get("W1"), np.ndarray):
+            recorder.weights(f"Your notebook: {name} first-layer weights", value["W1"])
     return tuple(recorder.artifacts)
 
 
@@ -524,7 +539,7 @@ def run_assignment_notebooks(assignment, submission: Path, level: str, jail_limi
             files.update(produced_files(path.parent, assignment.notebook.outputs))
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
-        runs.append(dataclasses.replace(run, artifacts=history_curves(exported)))
+        runs.append(dataclasses.replace(run, artifacts=history_curves(exported, out / "artifacts" if out else None)))
         values.update(exported)
         problems += notes + read_problems
     return NotebookOutcome(tuple(runs), values, files, tuple(problems))

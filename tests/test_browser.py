@@ -8,7 +8,9 @@ version, and that hostile output stays inert. Screenshots land in the test's tem
 
 from __future__ import annotations
 
+import json
 import os
+import time
 import shutil
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -122,5 +124,122 @@ def test_similar_code_side_by_side_in_chromium(browser, graded_class, screenshot
     assert "<script>document.title='pwned'</script>" in page.inner_text("body")
     assert_links_resolve(page, graded_class / "similarity")
     page.screenshot(path=str(screenshots / "similar.png"), full_page=True)
+    assert errors == []
+    page.close()
+
+
+@pytest.fixture
+def review(tmp_path):
+    """`grader review` on a class whose notebooks answered two_layer_net's questions."""
+    import threading
+
+    from grader import assignment as assignments
+    from grader.review import prepare_review, serve, url_of
+    from written_class import graded_with_answers
+
+    out = graded_with_answers(tmp_path / "out")
+    session = prepare_review(out, assignments.load("two_layer_net").written)
+    httpd = serve(session, "127.0.0.1", 0)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    base = url_of(httpd, session).split("/?")[0]
+    yield out, lambda question: f"{base}/question/{question}?token={session.token}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def open_review(browser, url: str):
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("dialog", lambda dialog: errors.append(f"dialog opened: {dialog.message}"))
+    page.goto(url)
+    return page, errors
+
+
+def card(page, name: str):
+    return page.locator(f".review-card[data-submission='{name}']")
+
+
+def test_written_answers_graded_with_the_keyboard_persist_across_a_reload(browser, review, screenshots):
+    out, url = review
+    page, errors = open_review(browser, url("gap"))
+    assert page.inner_text("#progress") == "0 of 4 graded"
+    page.keyboard.press("j")  # alice
+    page.keyboard.press("2")
+    card(page, "alice").locator(".status").filter(has_text="Saved").wait_for()
+    page.keyboard.press("j")  # bob
+    page.keyboard.press("0")
+    page.keyboard.press("c")
+    page.keyboard.type("2 adds capacity: the gap grows")
+    card(page, "bob").locator(".status").filter(has_text="Saved").wait_for()
+    card(page, "bob").locator(".comment").press("Escape")
+    card(page, "carol").locator(".item").first.check()  # ticking a rubric item sets the points
+    card(page, "carol").locator(".status").filter(has_text="Saved").wait_for()
+    page.wait_for_function("document.querySelector('#progress').textContent === '3 of 4 graded'")
+    page.screenshot(path=str(screenshots / "review.png"), full_page=True)
+    card(page, "bob").locator(".comment").fill("2 adds capacity: the gap grows. Typed just before the reload")
+    page.reload()  # the save still waiting for the typing to pause is sent as the page goes
+    for _ in range(50):
+        if "Typed just before" in (out / "written.json").read_text():
+            break
+        time.sleep(0.1)
+    page.reload()
+    assert page.inner_text("#progress") == "3 of 4 graded"
+    assert card(page, "alice").locator(".points").input_value() == "2"
+    assert card(page, "bob").locator(".comment").input_value() == "2 adds capacity: the gap grows. Typed just before the reload"
+    assert card(page, "carol").locator(".item").first.is_checked()
+    assert card(page, "carol").locator(".points").input_value() == "1"
+    saved = json.loads((out / "written.json").read_text())["grades"]
+    assert (saved["alice"]["gap"]["points"], saved["bob"]["gap"]["points"], saved["carol"]["gap"]["points"]) == (2, 0, 1)
+    assert errors == []
+    page.close()
+
+
+def test_a_hostile_written_answer_is_inert_in_the_review(browser, review):
+    _, url = review
+    page, errors = open_review(browser, url("gap"))
+    answer = card(page, "mallory").locator(".answer")
+    assert "1, 3" in answer.inner_text() and answer.locator("b").inner_text() == "bold"
+    answer.locator("b").hover()
+    assert page.title().startswith("Inline Question")  # no script, handler or link ran
+    assert page.locator("img").count() == 0 and page.locator("a[href^='javascript']").count() == 0
+    assert page.locator("[onmouseover], [onerror]").count() == 0
+    assert errors == []
+    page.close()
+
+
+def test_two_tabs_grading_one_answer_last_wins_and_the_page_says_so(browser, review):
+    out, url = review
+    first, _ = open_review(browser, url("gap"))
+    second, _ = open_review(browser, url("gap"))
+    card(first, "alice").locator(".points").fill("1")
+    card(first, "alice").locator(".status").filter(has_text="Saved").wait_for()
+    card(second, "alice").locator(".points").fill("2")  # this tab never saw the first save
+    warning = card(second, "alice").locator(".status.warn")
+    warning.wait_for()
+    assert "graded elsewhere" in warning.inner_text() and "1 points" in warning.inner_text()
+    first.reload()
+    assert card(first, "alice").locator(".points").input_value() == "2"
+    assert json.loads((out / "written.json").read_text())["grades"]["alice"]["gap"]["points"] == 2
+    first.close()
+    second.close()
+
+
+def test_a_regraded_answer_that_changed_is_flagged_and_keeps_its_grade_until_confirmed(browser, review):
+    from written_class import regraded_answer
+
+    out, url = review
+    page, errors = open_review(browser, url("tuning"))
+    card(page, "bob").locator(".points").fill("1.5")
+    card(page, "bob").locator(".status").filter(has_text="Saved").wait_for()
+    regraded_answer(out, "bob", 21, "A new explanation, written after the first grading.")
+    page.reload()
+    bob = card(page, "bob")
+    assert "changed since graded" in bob.inner_text() and "A new explanation" in bob.inner_text()
+    assert bob.locator(".points").input_value() == "1.5" and page.inner_text("#progress") == "0 of 4 graded"
+    bob.locator("button.confirm").click()
+    bob.locator(".status").filter(has_text="Saved").wait_for()
+    assert "changed since graded" not in bob.inner_text() and page.inner_text("#progress") == "1 of 4 graded"
     assert errors == []
     page.close()

@@ -25,7 +25,7 @@ from grader.results import Answer, Artifact, CellError, CheckResult, NotebookRun
 RUN = RunInfo(assignment="two_layer_net", title="cs231n assignment 1: two-layer neural network",
               grader_version="0.1.0", date="2026-01-02 03:04 UTC", dataset="synthetic")
 SECRET = "hidden-input-reg-0.7-expected-1.8058"
-PNG = re.compile(r"data:image/png;base64,[A-Za-z0-9+/=]+")
+PNG = re.compile(r"data:image/(?:png|jpeg);base64,[A-Za-z0-9+/=]+")
 
 
 def sample_results(folder: Path) -> list[SubmissionResult]:
@@ -234,3 +234,26 @@ def test_notes_of_what_a_check_accepted_are_shown_and_kept(tmp_path):
     assert SECRET not in student and SECRET in instructor
     assert SubmissionResult.from_json(json.loads(json.dumps(result.to_json()))) == result
     assert f"Note: {accepted}" in checks[0].student_text() and SECRET not in checks[1].student_text()
+
+
+def test_exported_weights_become_a_weight_grid_and_histories_curves_in_a_small_report(tmp_path):
+    """A notebook exporting its best net's parameters and its training stats: the first-layer
+    weights are one picture of 50 units (not 460,800 points of "loss"), the histories curves, and
+    the report stays small."""
+    from grader.notebook import history_curves
+
+    rng = np.random.default_rng(0)
+    params = {"W1": rng.normal(size=(3072, 50)), "b1": np.zeros(50), "W2": rng.normal(size=(50, 10)), "b2": np.zeros(10)}
+    stats = {"loss_history": list(np.linspace(2.3, 1.2, 3000)), "train_acc_history": [0.2, 0.4, 0.5],
+             "val_acc_history": [0.2, 0.38, 0.45]}
+    folder = tmp_path / "ann"
+    artifacts = history_curves({"best_net_params": params, "stats": stats}, folder / "artifacts")
+    assert [(a.kind, a.title) for a in artifacts] == [
+        ("weights", "Your notebook: best_net_params first-layer weights"),
+        ("curves", "Your notebook: stats (loss)"), ("curves", "Your notebook: stats (accuracy)")]
+    notebook = NotebookRun("two_layer_net.ipynb", "completed", cells=20, executed=20, artifacts=artifacts)
+    result = SubmissionResult("ann", "two_layer_net", (), "bwrap", "0.1.0", "ab" * 32, 1.0, notebooks=(notebook,))
+    write_submission_reports(folder, result, RUN)
+    html = (folder / "report.html").read_text(encoding="utf-8")
+    assert html.count("<img") == 3 and len(html.encode()) < 100_000
+    assert len(json.dumps(result.to_json())) < 100_000

@@ -26,9 +26,15 @@ def _pyplot():
 
 
 def _data_uri(figure) -> str:
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=100, bbox_inches="tight", metadata={"Software": None})
+    """The figure as a PNG data URI, reduced to a 64-colour palette (a chart has a handful of
+    colours and their anti-aliasing: a third of the bytes, and reports stay small)."""
+    from PIL import Image  # matplotlib's own dependency
+
+    rendered, buffer = io.BytesIO(), io.BytesIO()
+    figure.savefig(rendered, format="png", dpi=100, bbox_inches="tight", metadata={"Software": None})
     _pyplot().close(figure)
+    rendered.seek(0)
+    Image.open(rendered).convert("RGB").quantize(colors=64).save(buffer, format="PNG", optimize=True)
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
@@ -46,6 +52,9 @@ def curves_png(artifact: Artifact) -> str:
     axes.grid(alpha=0.3)
     axes.legend(fontsize=8)
     return _data_uri(figure)
+
+
+MAX_UNITS = 100  # hidden units drawn in a weight grid (a tuned net may have 500)
 
 
 def weight_grid(weights: np.ndarray, image_shape: Sequence[int], padding: int = 1) -> np.ndarray:
@@ -68,13 +77,15 @@ def weight_grid(weights: np.ndarray, image_shape: Sequence[int], padding: int = 
 
 
 def weights_png(weights: np.ndarray, image_shape: Sequence[int], title: str) -> str:
-    plt = _pyplot()
-    grid = weight_grid(weights, image_shape)
-    figure, axes = plt.subplots(figsize=(5, 5))
-    axes.imshow(grid, interpolation="nearest")
-    axes.set_title(title, fontsize=10)
-    axes.axis("off")
-    return _data_uri(figure)
+    """The first-layer weight grid at one screen pixel per weight (the page scales it up without
+    smoothing), as a JPEG: weights are noisy and a PNG of them weighs hundreds of KB. At most
+    MAX_UNITS hidden units are shown. ``title`` is the page's caption."""
+    from PIL import Image  # matplotlib's own dependency
+
+    grid = weight_grid(weights[:, :MAX_UNITS], image_shape)
+    buffer = io.BytesIO()
+    Image.fromarray((grid * 255).round().astype(np.uint8)).save(buffer, format="JPEG", quality=85)
+    return "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def histogram_png(percentages: Sequence[float]) -> str:
