@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import signal
 import webbrowser
 from pathlib import Path
 
@@ -351,8 +352,11 @@ def similar_code(spec: assignments.Assignment, out: Path, options: SimilarityOpt
 
 def show_similar(found: dict) -> None:
     pairs = found["pairs"]
+    common = len(found["common_pairs"])
     click.echo(f"Similar code: {found['submissions']} submissions and {found['known_files']} known files compared; "
-               f"{len(pairs)} pair{'s' * (len(pairs) != 1)} flagged (details: similarity.json, dashboard).")
+               f"{len(pairs)} pair{'s' * (len(pairs) != 1)} flagged"
+               + (f", {common} more alike in code much of the class shares" if common else "")
+               + " (details: similarity.json, dashboard).")
     for p in pairs[:10]:
         a, b = next(iter(p["a"].values())), next(iter(p["b"].values()))
         click.echo(f"  {a} ~ {'known ' if 'known' in p['b'] else ''}{b}: "
@@ -384,6 +388,10 @@ def review(out: Path, host: str, port: int, no_browser: bool, name: str | None) 
                "press Ctrl-C when done.")
     if not no_browser:
         webbrowser.open(address)
+    # Ctrl-C, or a TERM from a process manager, ends it (even started in the background, where
+    # the shell ignores SIGINT for it)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -33,6 +33,7 @@ THRESHOLD = 0.5
 MIN_SHARED = 12  # weighted fingerprints two documents must share at the least to be flagged
 FULL = 1000      # the weight of a fingerprint only two documents share
 FEWEST = 10      # documents needed before sharing by many says "common" rather than "copied"
+COMMON_LISTED = 100  # pairs alike only in commonly shared code, listed apart
 COLUMNS = 8192   # fingerprints per block of the pairwise product (bounds its memory)
 
 
@@ -165,6 +166,15 @@ def flagged(pairs: Iterable[Pair], threshold: float = THRESHOLD) -> list[Pair]:
     """Pairs whose larger share reaches ``threshold`` over enough shared code, largest first."""
     return sorted((p for p in pairs if p.share >= threshold and p.shared >= MIN_SHARED),
                   key=lambda p: (-p.share, p.a, p.b))
+
+
+def alike_but_common(pairs: Iterable[Pair], threshold: float = THRESHOLD, limit: int = COMMON_LISTED) -> list[Pair]:
+    """Pairs not flagged whose unweighted share reaches ``threshold``: alike, in code much of
+    the class shares (everyone wrote the short functions the same way, or copied the same
+    source); the ``limit`` most alike, for a person to judge which."""
+    alike = (p for p in pairs if max(p.plain_a, p.plain_b) >= threshold
+             and not (p.share >= threshold and p.shared >= MIN_SHARED))
+    return sorted(alike, key=lambda p: (-max(p.plain_a, p.plain_b), p.a, p.b))[:limit]
 
 
 def matched_spans(mine: Fingerprints, common: Iterable[int]) -> list[tuple[int, int]]:

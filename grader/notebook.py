@@ -539,7 +539,8 @@ def run_assignment_notebooks(assignment, submission: Path, level: str, jail_limi
             files.update(produced_files(path.parent, assignment.notebook.outputs))
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
-        runs.append(dataclasses.replace(run, artifacts=history_curves(exported, out / "artifacts" if out else None)))
+        pictures = out.parent / "artifacts" if out else None  # out: the submission folder's executed/
+        runs.append(dataclasses.replace(run, artifacts=history_curves(exported, pictures)))
         values.update(exported)
         problems += notes + read_problems
     return NotebookOutcome(tuple(runs), values, files, tuple(problems))

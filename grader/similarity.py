@@ -20,8 +20,8 @@ from . import __version__
 from .assignment import Assignment
 from .errors import UsageError
 from .files import write_json, write_text
-from .fingerprints import (K, THRESHOLD, WINDOW, Document, Fingerprints, Pair, fingerprint, flagged, frequencies,
-                           marked_lines, matched_spans, pair_shares, template_fingerprints, weight)
+from .fingerprints import (K, THRESHOLD, WINDOW, Document, Fingerprints, Pair, alike_but_common, fingerprint, flagged,
+                           marked_lines, matched_spans, pair_shares, template_fingerprints)
 from .owncode import CODE_FILE, OwnFile, known_code, templates
 
 SIMILARITY_FILE = "similarity.json"
@@ -82,17 +82,20 @@ def find_similar(assignment: Assignment, out: Path, options: SimilarityOptions =
         if progress:
             progress(1)
     sets = [frozenset(h for p in printed for h in p.positions) for printed in prints]
-    pairs = flagged(pair_shares(sets, compared_pairs(documents)), options.threshold)
-    frequency = frequencies(sets)
-    shared = {p: {h for h in sets[p.a] & sets[p.b] if weight(frequency[h], len(sets))} for p in pairs}
+    scored = pair_shares(sets, compared_pairs(documents))
+    pairs, common = flagged(scored, options.threshold), alike_but_common(scored, options.threshold)
     report = {
         "assignment": assignment.name, "grader_version": __version__,
         "parameters": {"k": K, "window": WINDOW, "threshold": options.threshold},
         "submissions": sum(not d.known for d in documents), "known_files": sum(d.known for d in documents),
         "content_hashes": hashes, "not_compared": missing,
         "pairs": [pair_json(p, documents, page_name(documents, p)) for p in pairs],
+        "common_pairs": [pair_json(p, documents, page_name(documents, p)) for p in common],
     }
-    write_pages(out, run, report, documents, prints, pairs, shared)
+    shutil.rmtree(out / PAGES, ignore_errors=True)
+    for pair, data in zip(pairs + common, report["pairs"] + report["common_pairs"]):
+        write_page(out / data["page"], run, data, [(documents[i], prints[i]) for i in (pair.a, pair.b)],
+                   sets[pair.a] & sets[pair.b])
     write_json(out / SIMILARITY_FILE, report)
     rerender_dashboard(out)
     return report
@@ -120,14 +123,12 @@ def side_view(document: Document, printed: Sequence[Fingerprints], common: set[i
     return {"name": document.name, "known": document.known, "files": files}
 
 
-def write_pages(out: Path, run, report: dict, documents: Sequence[Document], prints: Sequence[Sequence[Fingerprints]],
-                pairs: Sequence[Pair], shared: dict[Pair, set[int]]) -> None:
+def write_page(path: Path, run, data: dict, sides: Sequence[tuple[Document, Sequence[Fingerprints]]],
+               common: set[int]) -> None:
+    """The side-by-side page of one pair, its shared fingerprints highlighted."""
     from .report.html import render_similar_pair  # the report layer renders; this module decides
 
-    shutil.rmtree(out / PAGES, ignore_errors=True)
-    for pair, data in zip(pairs, report["pairs"]):
-        sides = [side_view(documents[i], prints[i], shared[pair]) for i in (pair.a, pair.b)]
-        write_text(out / data["page"], render_similar_pair(data, sides, run))
+    write_text(path, render_similar_pair(data, [side_view(d, p, common) for d, p in sides], run))
 
 
 def load_similarity(out: Path) -> dict | None:

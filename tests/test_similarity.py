@@ -80,7 +80,7 @@ def test_disguised_copies_are_flagged_and_independent_solutions_are_not(tmp_path
         page = (tmp_path / "out" / pair["page"]).read_text(encoding="utf-8")
         assert page.count("<mark>") >= 5, "the matching regions are highlighted"
     dashboard = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
-    assert 'id="similarity"' in dashboard and dashboard.count("side by side") == 2
+    assert 'id="similarity"' in dashboard and dashboard.count("side by side") == 2 + len(report["common_pairs"])
 
 
 def test_code_every_solution_writes_alike_does_not_flag_a_pair(tmp_path):
@@ -101,6 +101,9 @@ def test_code_every_solution_writes_alike_does_not_flag_a_pair(tmp_path):
     out = graded(spec, klass, tmp_path / "out")
     report = find_similar(spec, out)
     assert not {pair for pair in flagged_pairs(report) if any(n.startswith("unfinished") for n in pair)}
+    common = {frozenset(next(iter(p[s].values())) for s in "ab") for p in report["common_pairs"]}
+    assert frozenset({"unfinished0", "unfinished1"}) in common  # listed apart, for a person to judge
+    assert "alike in code much of the class shares" in (out / "index.html").read_text(encoding="utf-8")
     # without weighting by rarity they would be flagged: the same code, and nothing else
     boilerplate = template_fingerprints("\n".join(lines) for _, lines in templates(spec.root))
     sets = [frozenset(h for f in json.loads((out / s / CODE_FILE).read_text())["files"]

@@ -20,7 +20,7 @@ from grader.errors import AssignmentError
 from grader.report import rerender
 from grader.review import prepare_review, serve
 from grader.written import Grade, answer_hash, load_written, parse_questions, save_grade
-from written_class import GAP, graded_with_answers, regraded_answer
+from written_class import graded_with_answers, regraded_answer
 
 SCHEMA = json.loads((Path(__file__).parent / "gradescope_results.schema.json").read_text())
 

@@ -26,15 +26,15 @@ def _pyplot():
 
 
 def _data_uri(figure) -> str:
-    """The figure as a PNG data URI, reduced to a 64-colour palette (a chart has a handful of
+    """The figure as a PNG data URI, reduced to a 32-colour palette (a chart has a handful of
     colours and their anti-aliasing: a third of the bytes, and reports stay small)."""
     from PIL import Image  # matplotlib's own dependency
 
     rendered, buffer = io.BytesIO(), io.BytesIO()
-    figure.savefig(rendered, format="png", dpi=100, bbox_inches="tight", metadata={"Software": None})
+    figure.savefig(rendered, format="png", dpi=80, bbox_inches="tight", metadata={"Software": None})
     _pyplot().close(figure)
     rendered.seek(0)
-    Image.open(rendered).convert("RGB").quantize(colors=64).save(buffer, format="PNG", optimize=True)
+    Image.open(rendered).convert("RGB").quantize(colors=32).save(buffer, format="PNG", optimize=True)
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
@@ -54,7 +54,7 @@ def curves_png(artifact: Artifact) -> str:
     return _data_uri(figure)
 
 
-MAX_UNITS = 100  # hidden units drawn in a weight grid (a tuned net may have 500)
+MAX_UNITS = 64  # hidden units drawn in a weight grid (a tuned net may have 500)
 
 
 def weight_grid(weights: np.ndarray, image_shape: Sequence[int], padding: int = 1) -> np.ndarray:
@@ -84,7 +84,7 @@ def weights_png(weights: np.ndarray, image_shape: Sequence[int], title: str) -> 
 
     grid = weight_grid(weights[:, :MAX_UNITS], image_shape)
     buffer = io.BytesIO()
-    Image.fromarray((grid * 255).round().astype(np.uint8)).save(buffer, format="JPEG", quality=85)
+    Image.fromarray((grid * 255).round().astype(np.uint8)).save(buffer, format="JPEG", quality=60)
     return "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
