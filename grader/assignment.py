@@ -8,12 +8,14 @@ so a misspelt ``time_limit`` never silently falls back to a default.
 from __future__ import annotations
 
 import dataclasses
+import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
 from .errors import AssignmentError
+from .files import tree_hash
 from .paths import reference_root
 from .written import Question, parse_questions
 
@@ -183,6 +185,16 @@ class Assignment:
 
 
 NOT_FOR_STUDENTS = ("checks", "assignment.toml", "mistakes.toml")
+
+
+def grading_digest(assignment: Assignment) -> str:
+    """The hash of everything in the assignment folder that can change a grade: its files, with
+    ``assignment.toml`` counted without its ``[written]`` questions (a person grades those:
+    declaring one must not make every submission regrade)."""
+    raw = tomllib.loads((assignment.root / "assignment.toml").read_text(encoding="utf-8"))
+    raw.pop("written", None)
+    canonical = json.dumps(raw, sort_keys=True, default=str).encode()
+    return tree_hash(assignment.root, {"assignment.toml": canonical})
 
 
 def student_paths(root: Path) -> list[Path]:

@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 
 from . import __version__
-from .assignment import Assignment
+from .assignment import Assignment, grading_digest
 from .files import tree_hash
 from .grade import GradeOptions
 from .report import RESULT_FILE, STUDENT_REPORT
@@ -33,7 +33,7 @@ def options_digest(options: GradeOptions) -> dict:
 
 def run_fingerprint(assignment: Assignment, options: GradeOptions) -> str:
     """The part of every key shared by one batch: assignment, grader version, options."""
-    doc = {"assignment": tree_hash(assignment.root), "grader": __version__, "options": options_digest(options)}
+    doc = {"assignment": grading_digest(assignment), "grader": __version__, "options": options_digest(options)}
     return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
 
 

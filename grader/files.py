@@ -11,7 +11,7 @@ import shutil
 import stat
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 
 def process_temp_dir(prefix: str) -> Path:
@@ -89,9 +89,10 @@ def walk_files(path: Path):
             yield full.relative_to(path).as_posix(), full
 
 
-def tree_hash(path: Path) -> str:
+def tree_hash(path: Path, instead: Mapping[str, bytes] | None = None) -> str:
     """SHA-256 of a file's bytes, or of a folder's relative paths and file bytes (symbolic links
-    by their target text, never followed; caches and VCS folders skipped)."""
+    by their target text, never followed; caches and VCS folders skipped); ``instead`` gives the
+    bytes to hash in place of some files' (by relative path)."""
     h = hashlib.sha256()
     path = Path(path)
     if not path.is_dir():
@@ -100,7 +101,9 @@ def tree_hash(path: Path) -> str:
     for rel, full in walk_files(path):
         h.update(rel.encode() + b"\0")
         info = full.lstat()
-        if stat.S_ISLNK(info.st_mode):
+        if instead and rel in instead:
+            h.update(hashlib.sha256(instead[rel]).digest())
+        elif stat.S_ISLNK(info.st_mode):
             h.update(b"link:" + os.readlink(full).encode())
         elif stat.S_ISREG(info.st_mode):
             h.update(hashlib.sha256(full.read_bytes()).digest())

@@ -26,9 +26,9 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from . import __version__
-from .assignment import Assignment, student_paths
+from .assignment import Assignment, grading_digest, student_paths
 from .data.cifar10 import default_cache_dir
-from .files import tree_hash, write_json
+from .files import write_json
 from .mistakes import student_files
 
 
@@ -96,7 +96,7 @@ def derived(declared: float, reference: float | None, factor: float, floor: floa
 
 
 def _checks_file(assignment: Assignment, isolation: str, dataset: Path | None) -> Path:
-    key = hashlib.sha256(f"{tree_hash(assignment.root)}:{__version__}:{isolation}:{dataset}".encode()).hexdigest()[:32]
+    key = hashlib.sha256(f"{grading_digest(assignment)}:{__version__}:{isolation}:{dataset}".encode()).hexdigest()[:32]
     return default_cache_dir() / "reference-times" / f"checks-{key}.json"
 
 

@@ -186,3 +186,20 @@ def test_review_refuses_an_assignment_without_written_questions(tmp_path):
     out = graded_with_answers(tmp_path / "out")
     result = CliRunner().invoke(main, ["review", str(out), "--no-browser", "--assignment", "softmax"])
     assert result.exit_code != 0 and "declares no written questions" in result.output
+
+
+def test_declaring_a_question_does_not_make_the_class_regrade(tmp_path):
+    """Written questions are graded by a person: adding one keeps every cached result (and the
+    reference's measured times); changing anything else of the assignment does not."""
+    import shutil
+
+    from grader.assignment import grading_digest
+
+    root = tmp_path / "two_layer_net"
+    shutil.copytree(assignments.load("two_layer_net").root, root)
+    before = grading_digest(assignments.load(root))
+    toml = root / "assignment.toml"
+    toml.write_text(toml.read_text() + '\n[written.extra]\nmatch = "Inline Question"\npoints = 1\n')
+    assert len(assignments.load(root).written) == 3 and grading_digest(assignments.load(root)) == before
+    toml.write_text(toml.read_text().replace("call_seconds = 5", "call_seconds = 6"))
+    assert grading_digest(assignments.load(root)) != before
