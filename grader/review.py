@@ -32,9 +32,9 @@ import markupsafe
 from .errors import UsageError
 from .files import write_json
 from .paths import bundled
-from .report import RUN_FILE, load_results, load_run, rerender
+from .report import RESULT_FILE, RUN_FILE, load_results, load_run, rerender
 from .report.html import markdown_html
-from .results import RunInfo
+from .results import RunInfo, SubmissionResult
 from .written import Grade, Question, Written, answer_hash, load_written, save_grade
 
 MAX_BODY = 64 * 1024
@@ -81,11 +81,26 @@ def _templates() -> jinja2.Environment:
     return env
 
 
+_LOADED: dict[Path, tuple[tuple, list[SubmissionResult]]] = {}
+_LOCK = threading.Lock()
+
+
+def results_of(out: Path) -> list[SubmissionResult]:
+    """The class's results, read again only when a ``result.json`` changed (a regrade)."""
+    paths = sorted(out.glob(f"*/{RESULT_FILE}"))
+    signature = tuple((p, p.stat().st_mtime_ns) for p in paths)
+    with _LOCK:
+        cached = _LOADED.get(out)
+        if cached is None or cached[0] != signature:
+            cached = _LOADED[out] = (signature, load_results(out))
+        return cached[1]
+
+
 def cards(review: Review, question: Question) -> list[dict[str, Any]]:
     """Every submission's answer to ``question`` with its grade, for the question's page."""
     written = load_written(review.out)
     rows = []
-    for result in load_results(review.out):
+    for result in results_of(review.out):
         marked = written.marked(result, (question,))[0]
         text = marked.answer.answer if marked.answer else ""
         grade = marked.grade
@@ -100,7 +115,7 @@ def cards(review: Review, question: Question) -> list[dict[str, Any]]:
 def progress(review: Review, written: Written | None = None) -> dict[str, dict[str, int]]:
     """Per question: how many answers are graded (and not changed since), of how many."""
     written = written or load_written(review.out)
-    results = load_results(review.out)
+    results = results_of(review.out)
     counts = {}
     for question in review.questions:
         states = [written.marked(r, (question,))[0].state for r in results]

@@ -65,6 +65,18 @@ def compared_pairs(documents: Sequence[Document]) -> list[tuple[int, int]]:
             if not documents[a].known]
 
 
+def fingerprinted(assignment: Assignment, documents: Sequence[Document],
+                  progress: Callable[[int], None] | None = None) -> list[list[Fingerprints]]:
+    """Each document's files fingerprinted, the template's fingerprints left out."""
+    boilerplate = template_fingerprints("\n".join(lines) for _, lines in templates(assignment.root))
+    prints = []
+    for document in documents:
+        prints.append([fingerprint(f.text, boilerplate) for f in document.files])
+        if progress:
+            progress(1)
+    return prints
+
+
 def find_similar(assignment: Assignment, out: Path, options: SimilarityOptions = SimilarityOptions(),
                  progress: Callable[[int], None] | None = None) -> dict:
     """Compare the class graded into ``out`` (and ``options.known``); write ``similarity.json``, the
@@ -75,12 +87,7 @@ def find_similar(assignment: Assignment, out: Path, options: SimilarityOptions =
     documents, hashes, missing = class_documents(out)
     if options.known is not None:
         documents += known_documents(assignment, options.known)
-    boilerplate = template_fingerprints("\n".join(lines) for _, lines in templates(assignment.root))
-    prints = []
-    for document in documents:
-        prints.append([fingerprint(f.text, boilerplate) for f in document.files])
-        if progress:
-            progress(1)
+    prints = fingerprinted(assignment, documents, progress)
     sets = [frozenset(h for p in printed for h in p.positions) for printed in prints]
     scored = pair_shares(sets, compared_pairs(documents))
     pairs, common = flagged(scored, options.threshold), alike_but_common(scored, options.threshold)
@@ -89,8 +96,7 @@ def find_similar(assignment: Assignment, out: Path, options: SimilarityOptions =
         "parameters": {"k": K, "window": WINDOW, "threshold": options.threshold},
         "submissions": sum(not d.known for d in documents), "known_files": sum(d.known for d in documents),
         "content_hashes": hashes, "not_compared": missing,
-        "pairs": [pair_json(p, documents, page_name(documents, p)) for p in pairs],
-        "common_pairs": [pair_json(p, documents, page_name(documents, p)) for p in common],
+        "pairs": [pair_json(p, documents) for p in pairs], "common_pairs": [pair_json(p, documents) for p in common],
     }
     shutil.rmtree(out / PAGES, ignore_errors=True)
     for pair, data in zip(pairs + common, report["pairs"] + report["common_pairs"]):
@@ -110,10 +116,10 @@ def page_name(documents: Sequence[Document], pair: Pair) -> str:
     return f"{PAGES}/pair-{hashlib.sha256(key.encode()).hexdigest()[:16]}.html"
 
 
-def pair_json(pair: Pair, documents: Sequence[Document], page: str) -> dict:
+def pair_json(pair: Pair, documents: Sequence[Document]) -> dict:
     return {"a": side(documents[pair.a]), "b": side(documents[pair.b]),
             "share_a": pair.share_a, "share_b": pair.share_b, "plain_a": pair.plain_a, "plain_b": pair.plain_b,
-            "shared_fingerprints": pair.shared, "page": page}
+            "shared_fingerprints": pair.shared, "page": page_name(documents, pair)}
 
 
 def side_view(document: Document, printed: Sequence[Fingerprints], common: set[int]) -> dict:
