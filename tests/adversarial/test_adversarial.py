@@ -53,10 +53,7 @@ class Graded:
         return (self.out / name / "results.json").read_text() + (self.out / name / "report.html").read_text()
 
 
-@pytest.fixture(scope="session", params=LEVELS)  # session: built once per level per worker
-def graded(request, tmp_path_factory) -> Graded:
-    level = request.param
-    root = tmp_path_factory.mktemp(f"adversarial-{level}")
+def grade_class(level: str, root: Path) -> Graded:
     attacks, controls = build_class(root / "class", only={a.id for a in attacks_at(level)})
     protected = (REPO / "grader", REPO / "reference")
     before = snapshot(*protected)
@@ -66,16 +63,32 @@ def graded(request, tmp_path_factory) -> Graded:
                   snapshot(*protected) == before)
 
 
-def test_the_batch_completes(graded):
+@pytest.fixture(scope="session")
+def graded_at(tmp_path_factory):
+    """The class graded at a level, once per level per session (a cache, not a parametrized
+    fixture: the attacks' tests and the batch's tests name levels in different combinations)."""
+    done: dict[str, Graded] = {}
+
+    def at(level: str) -> Graded:
+        if level not in done:
+            done[level] = grade_class(level, tmp_path_factory.mktemp(f"adversarial-{level}"))
+        return done[level]
+    return at
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_the_batch_completes(graded_at, level):
+    graded = graded_at(level)
     assert graded.exit_code == 0, graded.output
     for name in [a.id for a in graded.attacks] + list(graded.controls):
         assert (graded.out / name / "result.json").is_file(), name
     assert (graded.out / "index.html").is_file() and (graded.out / "gradebook.csv").is_file()
 
 
-@pytest.mark.parametrize("graded, attack", [(level, a) for level in LEVELS for a in attacks_at(level)],
-                         ids=[f"{level}-{a.id}" for level in LEVELS for a in attacks_at(level)], indirect=["graded"])
-def test_attack_gains_nothing(graded, attack):
+@pytest.mark.parametrize("level, attack", [(level, a) for level in LEVELS for a in attacks_at(level)],
+                         ids=[f"{level}-{a.id}" for level in LEVELS for a in attacks_at(level)])
+def test_attack_gains_nothing(graded_at, level, attack):
+    graded = graded_at(level)
     result = graded.result(attack.id)
     assert result["score"] == 0, [(c["id"], c["message"]) for c in result["checks"] if c["points"]]
     text = graded.student_text(attack.id)
@@ -85,17 +98,22 @@ def test_attack_gains_nothing(graded, attack):
         assert attack.problem in said, said[:2000]
 
 
-def test_honest_submissions_keep_their_scores(graded):
+@pytest.mark.parametrize("level", LEVELS)
+def test_honest_submissions_keep_their_scores(graded_at, level):
+    graded = graded_at(level)
     for name, score in graded.controls.items():
         assert graded.result(name)["score"] == score, name
 
 
-def test_grader_files_unchanged_and_nothing_written_outside(graded):
-    assert graded.unchanged
+@pytest.mark.parametrize("level", LEVELS)
+def test_grader_files_unchanged_and_nothing_written_outside(graded_at, level):
+    assert graded_at(level).unchanged
     assert not [p for p in OUTSIDE if p.exists()]
 
 
-def test_forged_results_are_not_taken(graded):
+@pytest.mark.parametrize("level", LEVELS)
+def test_forged_results_are_not_taken(graded_at, level):
+    graded = graded_at(level)
     forged = graded.result("forge_results")
     assert forged["score"] == 0 and forged["type"] == "SubmissionResult"
     assert json.loads((graded.out / "forge_results" / "results.json").read_text())["score"] == 0
