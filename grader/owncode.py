@@ -20,6 +20,7 @@ from .release import has_solution, stub_source
 
 CODE_FILE = "code.json"
 MAX_FILE_BYTES = 1 << 20  # a larger "source file" is data or an attack, not code someone wrote
+MAX_LINES = 20_000        # lines of one file compared with its template (the diff grows with both)
 
 
 @dataclass(frozen=True)
@@ -61,9 +62,9 @@ def file_lines(path: Path) -> list[Line]:
             nb, _ = read_notebook(path)
         except NotebookInvalid:
             return []
-        return cell_lines([c.source for c in nb.cells if c.cell_type == "code"])
+        return cell_lines([c.source for c in nb.cells if c.cell_type == "code"])[:MAX_LINES]
     text = path.read_bytes().decode("utf-8", errors="replace")
-    return [Line(i, str(i + 1), t) for i, t in enumerate(text.splitlines())]
+    return [Line(i, str(i + 1), t) for i, t in enumerate(text.splitlines()[:MAX_LINES])]
 
 
 def cell_lines(cells: list[str]) -> list[Line]:
