@@ -171,11 +171,14 @@ def test_a_limit_is_not_spent_while_other_work_starves_the_student(worker):
         start = time.monotonic()
         with pytest.raises(WorkerTimeout, match="timed out"):  # (an earlier test may have hung it already)
             call(worker, "hang")  # starved too here, so it may use the grace: never more
+        hung = time.monotonic() - start
     finally:
         for process in others:
             process.kill()
             process.wait()
-    assert time.monotonic() - start < 2 + busy.grace(2) + 2
+    # the limit, the grace, and stopping the hung process on a machine this busy (20 spinning
+    # processes here, the rest of the suite on the other core)
+    assert hung < 2 + busy.grace(2) + 4
 
 
 @pytest.mark.parametrize("name,kind,message", [
