@@ -54,7 +54,7 @@ def curves_png(artifact: Artifact) -> str:
     return _data_uri(figure)
 
 
-MAX_UNITS = 64  # hidden units drawn in a weight grid (a tuned net may have 500)
+MAX_UNITS = 49  # hidden units drawn in a weight grid, 7 x 7 (a tuned net may have 500)
 
 
 def weight_grid(weights: np.ndarray, image_shape: Sequence[int], padding: int = 1) -> np.ndarray:
@@ -84,7 +84,7 @@ def weights_png(weights: np.ndarray, image_shape: Sequence[int], title: str) -> 
 
     grid = weight_grid(weights[:, :MAX_UNITS], image_shape)
     buffer = io.BytesIO()
-    Image.fromarray((grid * 255).round().astype(np.uint8)).save(buffer, format="JPEG", quality=60)
+    Image.fromarray((grid * 255).round().astype(np.uint8)).save(buffer, format="JPEG", quality=50)
     return "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
