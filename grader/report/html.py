@@ -149,6 +149,12 @@ def _check_stats(results: Sequence[SubmissionResult]) -> list[dict[str, Any]]:
     return stats
 
 
+def _pair_rows(pairs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{"a_name": next(iter(p["a"].values())), "b_name": next(iter(p["b"].values())),
+             "b_known": "known" in p["b"], "share_a": p["share_a"], "share_b": p["share_b"],
+             "plain_a": p["plain_a"], "plain_b": p["plain_b"], "href": quote(p["page"])} for p in pairs]
+
+
 def similarity_view(data: dict | None, results: Sequence[SubmissionResult]) -> dict[str, Any] | None:
     """The dashboard's similar-code section from ``similarity.json``: its pairs, and which
     submissions changed since it was computed."""
@@ -157,15 +163,11 @@ def similarity_view(data: dict | None, results: Sequence[SubmissionResult]) -> d
     compared, missing = data.get("content_hashes", {}), data.get("not_compared", {})
     stale = sorted(r.submission for r in results if r.submission not in missing
                    and compared.get(r.submission, "") != r.content_hash)
-    def rows(pairs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return [{"a_name": next(iter(p["a"].values())), "b_name": next(iter(p["b"].values())),
-                 "b_known": "known" in p["b"], "share_a": p["share_a"], "share_b": p["share_b"],
-                 "plain_a": p["plain_a"], "plain_b": p["plain_b"], "href": quote(p["page"])} for p in pairs]
-
     return {"submissions": data.get("submissions", 0), "known_files": data.get("known_files", 0),
             "threshold": data.get("parameters", {}).get("threshold", 0.0),
             "missing": [f"{name}: {why}" for name, why in sorted(missing.items())],
-            "stale": stale, "pairs": rows(data.get("pairs", [])), "common": rows(data.get("common_pairs", []))}
+            "stale": stale, "pairs": _pair_rows(data.get("pairs", [])),
+            "common": _pair_rows(data.get("common_pairs", []))}
 
 
 def render_similar_pair(pair: dict[str, Any], sides: Sequence[dict[str, Any]], run: RunInfo) -> str:
