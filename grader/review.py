@@ -151,10 +151,10 @@ def parse_grade(review: Review, body: dict[str, Any]) -> tuple[str, Question, Gr
     submission = str(body.get("submission", ""))
     if question is None or not (review.out / submission / "result.json").is_file() or "/" in submission:
         raise BadRequest("unknown question or submission")
-    points = body.get("points")
-    if not isinstance(points, (int, float)) or isinstance(points, bool) or not math.isfinite(points) \
-            or not 0 <= points <= question.points:
-        raise BadRequest(f"points must be a number from 0 to {question.points:g}")
+    points = body.get("points")  # None: a draft (a comment or rubric items before the points)
+    if points is not None and (not isinstance(points, (int, float)) or isinstance(points, bool)
+                               or not math.isfinite(points) or not 0 <= points <= question.points):
+        raise BadRequest(f"points must be a number from 0 to {question.points:g}, or none yet")
     names = {r.name for r in question.rubric}
     rubric = body.get("rubric", [])
     if not isinstance(rubric, list) or not all(isinstance(r, str) and r in names for r in rubric):
@@ -166,7 +166,8 @@ def parse_grade(review: Review, body: dict[str, Any]) -> tuple[str, Question, Gr
     if not isinstance(revision, int):
         raise BadRequest("revision must be an integer")
     ordered = tuple(r.name for r in question.rubric if r.name in rubric)
-    return submission, question, Grade(float(points), ordered, comment, str(body.get("hash", ""))), revision
+    grade = Grade(None if points is None else float(points), ordered, comment, str(body.get("hash", "")))
+    return submission, question, grade, revision
 
 
 def save(review: Review, body: dict[str, Any]) -> dict[str, Any]:

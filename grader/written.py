@@ -103,9 +103,10 @@ def answers_of(result: SubmissionResult, questions: Sequence[Question]) -> dict[
 
 @dataclass(frozen=True)
 class Grade:
-    """A reviewer's grade of one answer. ``revision`` counts saves of this answer's grade."""
+    """A reviewer's grade of one answer (``points`` None: a draft, a comment or rubric items
+    saved before the points). ``revision`` counts saves of this answer's grade."""
 
-    points: float
+    points: float | None
     rubric: tuple[str, ...] = ()
     comment: str = ""
     answer_hash: str = ""
@@ -118,7 +119,8 @@ class Grade:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> "Grade":
-        return cls(float(data["points"]), tuple(data.get("rubric", ())), str(data.get("comment", "")),
+        points = data.get("points")
+        return cls(None if points is None else float(points), tuple(data.get("rubric", ())), str(data.get("comment", "")),
                    str(data.get("answer_hash", "")), str(data.get("saved", "")), int(data.get("revision", 0)))
 
 
@@ -132,8 +134,12 @@ class Marked:
     state: str  # one of STATES
 
     @property
+    def graded(self) -> bool:
+        return self.grade is not None and self.grade.points is not None
+
+    @property
     def points(self) -> float:
-        return self.grade.points if self.grade else 0.0
+        return self.grade.points if self.graded else 0.0
 
 
 @dataclass(frozen=True)
@@ -150,7 +156,7 @@ class Written:
         rows = []
         for question in questions:
             answer, grade = answers.get(question.id), self.grade(result.submission, question.id)
-            if grade is not None:
+            if grade is not None and grade.points is not None:
                 current = answer_hash(answer.answer) if answer else ""
                 state = "graded" if grade.answer_hash == current else "changed"
             else:
@@ -216,7 +222,7 @@ def gradescope_tests(marked: Sequence[Marked]) -> list[dict[str, Any]]:
     """Each graded written question as a Gradescope test (ungraded ones are left out until graded)."""
     tests = []
     for m in marked:
-        if m.grade is None:
+        if not m.graded:
             continue
         lines = [f"Rubric: {name}" for name in m.grade.rubric] + ([f"Comment: {m.grade.comment}"] if m.grade.comment else [])
         tests.append({"name": f"Written: {m.question.title}", "score": m.grade.points,

@@ -178,6 +178,8 @@ def test_written_answers_graded_with_the_keyboard_persist_across_a_reload(browse
     card(page, "carol").locator(".status").filter(has_text="Saved").wait_for()
     page.wait_for_function("document.querySelector('#progress').textContent === '3 of 4 graded'")
     page.screenshot(path=str(screenshots / "review.png"), full_page=True)
+    card(page, "mallory").locator(".comment").fill("Check the links")  # a comment before any points
+    card(page, "mallory").locator(".status").filter(has_text="no points yet").wait_for()
     card(page, "bob").locator(".comment").fill("2 adds capacity: the gap grows. Typed just before the reload")
     page.reload()  # the save still waiting for the typing to pause is sent as the page goes
     for _ in range(50):
@@ -190,6 +192,8 @@ def test_written_answers_graded_with_the_keyboard_persist_across_a_reload(browse
     assert card(page, "bob").locator(".comment").input_value() == "2 adds capacity: the gap grows. Typed just before the reload"
     assert card(page, "carol").locator(".item").first.is_checked()
     assert card(page, "carol").locator(".points").input_value() == "1"
+    assert card(page, "mallory").locator(".comment").input_value() == "Check the links"
+    assert "draft: no points yet" in card(page, "mallory").inner_text()
     saved = json.loads((out / "written.json").read_text())["grades"]
     assert (saved["alice"]["gap"]["points"], saved["bob"]["gap"]["points"], saved["carol"]["gap"]["points"]) == (2, 0, 1)
     assert errors == []

@@ -89,11 +89,14 @@ def test_grades_merge_into_gradebook_dashboard_reports_and_gradescope(out):
                                              answer_hash("I raised the **learning rate** tenfold: the loss fell "
                                                          "*linearly*, a sign of underfitting.")), 0)
     save_grade(out, "bob", "gap", Grade(0.0, (), "2 widens the gap", answer_hash("2")), 0)
+    save_grade(out, "carol", "gap", Grade(None, (), "a draft, no points yet", ""), 0)
     rerender(out)
     rows = {r["Student"]: r for r in csv.DictReader(io.StringIO((out / "gradebook.csv").read_text()))}
     tuning = "Written: Explain your hyperparameter tuning process"
     assert rows["alice"][tuning] == "2" and rows["bob"][tuning] == "" and rows["bob"]["Written: " + GAP_TITLE] == "0"
     assert (rows["alice"]["Total"], rows["alice"]["Max"], rows["bob"]["Total"]) == ("4", "6", "2")
+    assert rows["carol"]["Written: " + GAP_TITLE] == "" and rows["carol"]["Total"] == "2"  # a draft counts nothing
+    assert "a draft, no points yet" not in (out / "carol" / "report.html").read_text()
     dashboard = (out / "index.html").read_text()
     assert 'id="written"' in dashboard and "<td class=\"num\">1</td>" in dashboard
     student = (out / "alice" / "report.html").read_text()
@@ -148,6 +151,9 @@ def test_two_reviewers_saving_one_answer_last_wins_and_is_told(out, server):
     third = post(base, session.token, {**body, "points": 2, "revision": second[1]["revision"]})
     assert "overwrote" not in third[1]
     assert load_written(out).grade("alice", "gap").points == 2.0
+    draft = post(base, session.token, {**body, "submission": "bob", "points": None, "comment": "read again", "revision": 0})
+    assert draft[0] == 200 and draft[1]["progress"]["graded"] == 1  # a comment before the points: kept, not graded
+    assert load_written(out).grade("bob", "gap").comment == "read again"
 
 
 def test_grader_review_serves_until_interrupted_then_renders_every_report(out):

@@ -50,7 +50,7 @@ def gradebook_csv(results: Sequence[SubmissionResult],
         given, possible = written_points(marked)
         writer.writerow([result.submission, result.submission]
                         + [f"{points[i]:g}" if i in points else "" for i, _ in columns]
-                        + [f"{m.grade.points:g}" if m.grade else "" for m in marked]
+                        + [f"{m.grade.points:g}" if m.graded else "" for m in marked]
                         + [f"{result.score + given:g}", f"{result.max_score + possible:g}"])
     return buffer.getvalue()
 

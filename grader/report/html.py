@@ -91,12 +91,12 @@ SAFE_TAGS = frozenset({"a", "b", "blockquote", "br", "code", "del", "em", "h1", 
 def written_view(marked: Sequence[Marked]) -> list[dict[str, Any]]:
     """The written questions of a report: question, answer (rendered), points, rubric, comment."""
     return [{"id": m.question.id, "title": m.question.title, "points": m.points, "max_points": m.question.points,
-             "state": m.state, "graded": m.grade is not None,
+             "state": m.state, "graded": m.graded,
              "question": markdown_html(m.answer.question) if m.answer else "",
              "answer": markdown_html(m.answer.answer) if m.answer and m.answer.answer else "",
              "rubric": [{"name": r.name, "points": r.points, "given": bool(m.grade and r.name in m.grade.rubric)}
                         for r in m.question.rubric],
-             "comment": m.grade.comment if m.grade else ""} for m in marked]
+             "comment": m.grade.comment if m.graded else ""} for m in marked]
 
 
 def render_submission(result: SubmissionResult, run: RunInfo, audience: str,
@@ -182,7 +182,7 @@ def written_stats(marked: Mapping[str, Sequence[Marked]]) -> list[dict[str, Any]
         for m in per_submission:
             row = rows.setdefault(m.question.id, {"title": m.question.title, "max_points": m.question.points,
                                                   "points": [], "ungraded": 0, "changed": 0, "missing": 0})
-            if m.grade is not None:
+            if m.graded:
                 row["points"].append(m.grade.points)
             row["ungraded"] += m.state == "ungraded"
             row["changed"] += m.state == "changed"

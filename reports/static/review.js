@@ -18,7 +18,7 @@
     return {
       submission: card.getAttribute("data-submission"),
       question: progress.getAttribute("data-question"),
-      points: Number(card.querySelector(".points").value),
+      points: card.querySelector(".points").value === "" ? null : Number(card.querySelector(".points").value),
       rubric: items,
       comment: card.querySelector(".comment").value,
       hash: card.getAttribute("data-hash"),
@@ -26,29 +26,30 @@
     };
   }
 
-  function saved(card, data) {
+  function saved(card, data, draft) {
     card.setAttribute("data-revision", String(data.revision));
     var state = card.querySelector("header span");
     state.textContent = "";
     var tag = document.createElement("span");
     tag.className = "tag";
-    tag.textContent = "graded";
+    tag.textContent = draft ? "draft: no points yet" : "graded";
     state.appendChild(tag);
     progress.textContent = data.progress.graded + " of " + data.progress.total + " graded";
     if (data.overwrote) {
       say(card, "Saved " + data.saved + ". This answer had been graded elsewhere (another tab or reviewer, " +
           data.overwrote.points + " points at " + data.overwrote.saved + "): your grade replaced it.", "warn");
     } else {
-      say(card, "Saved " + data.saved + ".");
+      say(card, "Saved " + data.saved + (draft ? " (no points yet: not graded)." : "."));
     }
   }
 
   function save(card) {
     var points = card.querySelector(".points");
-    if (points.value === "" || !points.checkValidity()) {
-      say(card, "Points must be a number from 0 to " + card.getAttribute("data-max") + " to save.", "error");
+    if (!points.checkValidity()) {
+      say(card, "Points must be a number from 0 to " + card.getAttribute("data-max") + ".", "error");
       return;
     }
+    var draft = points.value === "";
     say(card, "Saving...");
     fetch("/api/grade", {
       method: "POST",
@@ -58,7 +59,7 @@
     }).then(function (response) {
       return response.json().then(function (data) { return {ok: response.ok, data: data}; });
     }).then(function (reply) {
-      if (reply.ok) { saved(card, reply.data); } else { say(card, "Not saved: " + reply.data.error, "error"); }
+      if (reply.ok) { saved(card, reply.data, draft); } else { say(card, "Not saved: " + reply.data.error, "error"); }
     }).catch(function () {
       say(card, "Not saved: the review server does not answer (is grader review still running?)", "error");
     });
