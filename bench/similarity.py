@@ -25,13 +25,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
-from copies import disguise, fill, reference_bodies, regions, students, SOLUTIONS  # noqa: E402
+from copies import SOLUTIONS, disguise, reference_bodies, regions, students, template_names, write_bodies  # noqa: E402
 from grader import assignment as assignments  # noqa: E402
 from grader.batch import keep_own_code, run_info, unreadable  # noqa: E402
 from grader.discover import prepare  # noqa: E402
 from grader.files import write_json  # noqa: E402
-from grader.owncode import templates  # noqa: E402
-from grader.release import release_files  # noqa: E402
 from grader.report import RESULT_FILE, RUN_FILE  # noqa: E402
 
 TARGET = 30.0
@@ -46,17 +44,10 @@ def solutions() -> list[dict[str, list[str]]]:
     return found
 
 
-def write_student(spec, dest: Path, bodies: dict[str, list[str]]) -> None:
-    release_files(spec, dest)
-    for stem, parts in bodies.items():
-        target = next(dest.rglob(stem + ".py"))
-        target.write_text(fill(target.read_text(encoding="utf-8"), parts), encoding="utf-8")
-
-
 def make_class(spec, root: Path, size: int, copies: int, seed: int = 0) -> list[Path]:
     rng = random.Random(seed)
     sources = solutions()
-    protected = {w for _, lines in templates(spec.root) for line in lines for w in line.replace("(", " ").split()}
+    protected = template_names(spec)
     folders, chosen_of = [], []
     for n in range(size):
         if n >= size - copies:  # copies another student whole, disguised anew
@@ -67,7 +58,7 @@ def make_class(spec, root: Path, size: int, copies: int, seed: int = 0) -> list[
             chosen_of.append(chosen)
         disguised = {stem: disguise(parts, protected, seed=rng.randrange(1 << 30)) for stem, parts in chosen.items()}
         folders.append(root / f"student{n:03d}")
-        write_student(spec, folders[-1], disguised)
+        write_bodies(spec, folders[-1], disguised)
     return folders
 
 

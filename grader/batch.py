@@ -29,7 +29,7 @@ from .errors import GraderError, WorkerError
 from .files import scratch_dir, write_json
 from .grade import GradeOptions, check_limits, grade_submission
 from .owncode import CODE_FILE, own_code
-from .report import RESULT_FILE, write_class_reports, write_gradescope_results, write_submission_reports
+from .report import RESULT_FILE, write_class_reports, write_gradescope_results, write_submission_reports, written_of
 from .results import RunInfo, SubmissionResult
 
 
@@ -85,19 +85,19 @@ def grade_source(assignment: Assignment, source: Path, options: GradeOptions, fo
 def keep_own_code(assignment: Assignment, submission: Submission, folder: Path) -> None:
     """``code.json``: the submission's own code, read from its pristine copy for ``grader similarity``
     (a failure to read it is noted there; it never costs the grade)."""
+    kept: dict = {"submission": submission.id, "content_hash": submission.content_hash, "files": []}
     try:
-        files = [f.to_json() for f in own_code(assignment, submission.path)]
-        write_json(folder / CODE_FILE, {"submission": submission.id, "content_hash": submission.content_hash,
-                                        "files": files})
+        kept["files"] = [f.to_json() for f in own_code(assignment, submission.path)]
     except Exception as exc:  # similarity is a report, never a reason to lose a grade
-        write_json(folder / CODE_FILE, {"submission": submission.id, "content_hash": submission.content_hash,
-                                        "files": [], "problem": f"{type(exc).__name__}: {exc}"})
+        kept["problem"] = f"{type(exc).__name__}: {exc}"
+    write_json(folder / CODE_FILE, kept)
 
 
 def write_outputs(folder: Path, result: SubmissionResult, run: RunInfo) -> None:
-    write_gradescope_results(folder, result, run)
+    marked = written_of(folder.parent, result, run)
+    write_gradescope_results(folder, result, marked)
     try:
-        write_submission_reports(folder, result, run)
+        write_submission_reports(folder, result, run, marked)
     except Exception as exc:  # a report bug must not cost the grade or the batch: results are written
         warnings.warn(f"could not render the reports of {result.submission}: {type(exc).__name__}: {exc}; "
                       f"its results are in {folder / RESULT_FILE}", stacklevel=1)

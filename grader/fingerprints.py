@@ -48,10 +48,9 @@ class Document:
 
 @dataclass(frozen=True)
 class Fingerprints:
-    """A normalized file: its normalized text, copydetect's offsets back into the own code's
-    text, and each fingerprint's positions in the normalized text."""
+    """A normalized file: copydetect's offsets back into the own code's text, and each
+    fingerprint's positions in the normalized text."""
 
-    normalized: str
     offsets: np.ndarray
     positions: dict[int, list[int]]
 
@@ -107,7 +106,7 @@ def fingerprint(text: str, boilerplate: frozenset[int] = frozenset()) -> Fingerp
         for value, i in zip(selected.tolist(), index.tolist()):
             if value not in boilerplate:
                 positions.setdefault(value, []).append(i)
-    return Fingerprints(normalized, offsets, positions)
+    return Fingerprints(offsets, positions)
 
 
 def template_fingerprints(texts: Iterable[str]) -> frozenset[int]:

@@ -23,7 +23,7 @@ import secrets
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 from urllib.parse import parse_qs, quote, urlparse
 
 import jinja2
@@ -35,7 +35,7 @@ from .paths import bundled
 from .report import RESULT_FILE, RUN_FILE, load_results, load_run, rerender
 from .report.html import markdown_html
 from .results import RunInfo, SubmissionResult
-from .written import Grade, Question, Written, answer_hash, load_written, save_grade
+from .written import Grade, Question, answer_hash, load_written, save_grade
 
 MAX_BODY = 64 * 1024
 LOOPBACK = ("127.0.0.1", "::1")
@@ -112,12 +112,13 @@ def cards(review: Review, question: Question) -> list[dict[str, Any]]:
     return rows
 
 
-def progress(review: Review, written: Written | None = None) -> dict[str, dict[str, int]]:
-    """Per question: how many answers are graded (and not changed since), of how many."""
-    written = written or load_written(review.out)
+def progress(review: Review, questions: Sequence[Question] | None = None) -> dict[str, dict[str, int]]:
+    """Per question (all, or ``questions``): how many answers are graded (and not changed
+    since), of how many."""
+    written = load_written(review.out)
     results = results_of(review.out)
     counts = {}
-    for question in review.questions:
+    for question in review.questions if questions is None else questions:
         states = [written.marked(r, (question,))[0].state for r in results]
         counts[question.id] = {"graded": states.count("graded"), "total": len(states),
                                "changed": states.count("changed")}
@@ -176,7 +177,7 @@ def save(review: Review, body: dict[str, Any]) -> dict[str, Any]:
     submission, question, grade, revision = parse_grade(review, body)
     saved = save_grade(review.out, submission, question.id, grade, revision)
     reply = {"saved": saved.grade.saved, "revision": saved.grade.revision,
-             "progress": progress(review)[question.id]}
+             "progress": progress(review, (question,))[question.id]}
     if saved.overwrote is not None:
         reply["overwrote"] = {"points": saved.overwrote.points, "saved": saved.overwrote.saved,
                               "comment": saved.overwrote.comment}
@@ -260,12 +261,6 @@ def serve(review: Review, host: str = "127.0.0.1", port: int = 0) -> http.server
 def url_of(server: http.server.ThreadingHTTPServer, review: Review) -> str:
     host, port = server.server_address[:2]
     return f"http://{host if ':' not in host else f'[{host}]'}:{port}/?token={review.token}"
-
-
-def in_background(server: http.server.ThreadingHTTPServer) -> threading.Thread:
-    thread = threading.Thread(target=server.serve_forever, name="grader-review", daemon=True)
-    thread.start()
-    return thread
 
 
 def finish(review: Review) -> Path:

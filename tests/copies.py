@@ -42,17 +42,28 @@ def fill(template: str, bodies: list[str]) -> str:
     return text
 
 
+def write_bodies(spec, dest: Path, bodies: dict[str, list[str]]) -> Path:
+    """The released template of ``spec`` with each file's stubs (by file stem) filled by ``bodies``."""
+    release_files(spec, dest)
+    for stem, parts in bodies.items():
+        target = next(dest.rglob(stem + ".py"))
+        target.write_text(fill(target.read_text(encoding="utf-8"), parts), encoding="utf-8")
+    return dest
+
+
 def write_solution(assignment: str, student: str, dest: Path, change=None) -> Path:
     """The released template of ``assignment`` with ``student``'s solutions (each region's bodies
     passed through ``change(bodies)`` first when given)."""
-    spec = assignments.load(assignment)
-    release_files(spec, dest)
-    for part in sorted((SOLUTIONS / assignment / student).glob("*.regions")):
-        target = next(p for p in dest.rglob(part.stem + ".py"))
-        bodies = regions(part)
-        target.write_text(fill(target.read_text(encoding="utf-8"), change(bodies) if change else bodies),
-                          encoding="utf-8")
-    return dest
+    parts = {p.stem: regions(p) for p in sorted((SOLUTIONS / assignment / student).glob("*.regions"))}
+    return write_bodies(assignments.load(assignment), dest,
+                        {stem: change(bodies) if change else bodies for stem, bodies in parts.items()})
+
+
+def template_names(spec) -> set[str]:
+    """Every name the template's own code uses: a disguise must leave them alone."""
+    from grader.owncode import templates
+
+    return {name for _, lines in templates(spec.root) for name in re.findall(r"[A-Za-z_]\w*", "\n".join(lines))}
 
 
 def reference_bodies(assignment: str) -> dict[str, list[str]]:

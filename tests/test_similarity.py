@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from copies import disguise, fill, reference_bodies, students, write_solution
+from copies import disguise, reference_bodies, students, template_names, write_bodies, write_solution
 from grader import assignment as assignments
 from grader.batch import keep_own_code, run_info, unreadable
 from grader.cli import main
@@ -24,25 +24,16 @@ from grader.files import write_json
 from grader.fingerprints import FULL, THRESHOLD, fingerprint, pair_shares, template_fingerprints, weight
 from grader.mistakes import student_files
 from grader.owncode import CODE_FILE, templates
-from grader.release import release_files
 from grader.report import RESULT_FILE, write_class_reports
 from grader.similarity import SIMILARITY_FILE, SimilarityOptions, find_similar
 
 ASSIGNMENTS = ["two_layer_net", "fc_nets", "softmax", "cs498dl_nn"]
 
 
-def template_names(spec) -> set[str]:
-    """Every name the template's own code uses: a disguise must leave them alone."""
-    return {name for _, lines in templates(spec.root) for name in re.findall(r"[A-Za-z_]\w*", "\n".join(lines))}
-
-
 def copy_of_reference(spec, dest: Path, seed: int) -> Path:
-    release_files(spec, dest)
-    for stem, bodies in reference_bodies(spec.name).items():
-        target = next(dest.rglob(stem + ".py"))
-        target.write_text(fill(target.read_text(encoding="utf-8"), disguise(bodies, template_names(spec), seed)),
-                          encoding="utf-8")
-    return dest
+    protected = template_names(spec)
+    return write_bodies(spec, dest, {stem: disguise(bodies, protected, seed)
+                                     for stem, bodies in reference_bodies(spec.name).items()})
 
 
 def graded(spec, klass: Path, out: Path) -> Path:
@@ -94,10 +85,7 @@ def test_code_every_solution_writes_alike_does_not_flag_a_pair(tmp_path):
     short = {stem: [body if len(body.splitlines()) <= 3 else 'raise NotImplementedError("TODO: write this part")'
                     for body in bodies] for stem, bodies in reference_bodies("fc_nets").items()}
     for n in range(4):
-        dest = release_files(spec, klass / f"unfinished{n}")
-        for stem, bodies in short.items():
-            target = next(dest.rglob(stem + ".py"))
-            target.write_text(fill(target.read_text(encoding="utf-8"), bodies), encoding="utf-8")
+        write_bodies(spec, klass / f"unfinished{n}", short)
     out = graded(spec, klass, tmp_path / "out")
     report = find_similar(spec, out)
     assert not {pair for pair in flagged_pairs(report) if any(n.startswith("unfinished") for n in pair)}

@@ -12,7 +12,7 @@ from ..errors import UsageError
 from ..files import write_json, write_text
 from ..results import RunInfo, SubmissionResult
 from ..similarity import load_similarity
-from ..written import Marked, gradescope_tests, load_written, questions_of, written_points
+from ..written import Marked, Written, gradescope_tests, load_written, questions_of, written_points
 from .exports import gradebook_csv, junit_xml
 from .html import check_images, render_dashboard, render_submission
 
@@ -22,16 +22,17 @@ STUDENT_REPORT = "report.html"
 INSTRUCTOR_REPORT = "report.instructor.html"
 
 
-def written_of(folder: Path, result: SubmissionResult, run: RunInfo) -> tuple[Marked, ...]:
-    """The submission's written questions with their grades from ``OUT/written.json``."""
+def written_of(out: Path, result: SubmissionResult, run: RunInfo, written: Written | None = None) -> tuple[Marked, ...]:
+    """The submission's written questions with their grades (``written``, else ``OUT/written.json``)."""
     questions = questions_of(run.written)
-    return load_written(folder.parent).marked(result, questions) if questions else ()
+    if not questions:
+        return ()
+    return (load_written(out) if written is None else written).marked(result, questions)
 
 
-def write_gradescope_results(folder: Path, result: SubmissionResult, run: RunInfo) -> None:
-    """``results.json``: the checks, and each written question once it is graded."""
+def write_gradescope_results(folder: Path, result: SubmissionResult, marked: Sequence[Marked] = ()) -> None:
+    """``results.json``: the checks, and each written question of ``marked`` once it is graded."""
     data = result.to_gradescope()
-    marked = written_of(folder, result, run)
     tests = gradescope_tests(marked)
     if tests:
         data["tests"] += tests
@@ -40,21 +41,23 @@ def write_gradescope_results(folder: Path, result: SubmissionResult, run: RunInf
     write_json(folder / "results.json", data)
 
 
-def write_submission_reports(folder: Path, result: SubmissionResult, run: RunInfo) -> None:
-    """``report.html`` (student), ``report.instructor.html``, ``junit.xml`` and ``results.json``
-    in ``folder``."""
+def write_submission_reports(folder: Path, result: SubmissionResult, run: RunInfo,
+                             marked: Sequence[Marked] | None = None) -> None:
+    """``report.html`` (student), ``report.instructor.html`` and ``junit.xml`` in ``folder``, with
+    the written questions of ``marked`` (else read from the class's ``written.json``)."""
     images = check_images(result, folder)
-    marked = written_of(folder, result, run)
+    marked = written_of(folder.parent, result, run) if marked is None else marked
     write_text(folder / STUDENT_REPORT, render_submission(result, run, "student", images, marked))
     write_text(folder / INSTRUCTOR_REPORT, render_submission(result, run, "instructor", images, marked))
     write_text(folder / "junit.xml", junit_xml(result))
-    write_gradescope_results(folder, result, run)
 
 
-def write_class_reports(out: Path, results: Sequence[SubmissionResult], run: RunInfo) -> Path:
+def write_class_reports(out: Path, results: Sequence[SubmissionResult], run: RunInfo,
+                        written: Written | None = None) -> Path:
     """``index.html``, ``gradebook.csv`` and ``run.json`` in ``out``; returns the dashboard's path."""
     write_json(out / RUN_FILE, run.to_json())
-    marked = {r.submission: written_of(out / r.submission, r, run) for r in results}
+    written = load_written(out) if written is None and run.written else written
+    marked = {r.submission: written_of(out, r, run, written) for r in results}
     write_text(out / "gradebook.csv", gradebook_csv(results, marked))
     write_text(out / "index.html", render_dashboard(results, run, load_similarity(out), marked))
     return out / "index.html"
@@ -80,9 +83,12 @@ def rerender(out: Path) -> Path:
     """Render every report of a graded folder again from its stored results."""
     run = load_run(out)
     results = load_results(out)
+    written = load_written(out)
     for result in results:
-        write_submission_reports(out / result.submission, result, run)
-    return write_class_reports(out, results, run)
+        marked = written_of(out, result, run, written)
+        write_gradescope_results(out / result.submission, result, marked)
+        write_submission_reports(out / result.submission, result, run, marked)
+    return write_class_reports(out, results, run, written)
 
 
 def rerender_dashboard(out: Path) -> Path:
