@@ -129,7 +129,7 @@ def ensure(assignment: Assignment, wheelhouse: Path | None = None,
         if found is None:
             say(f"building the students' environment of {assignment.name} ({', '.join(requirements(assignment))})"
                 + (f" from {wheelhouse}" if wheelhouse else "") + "; once per machine")
-            _build(environments_dir() / key, requirements(assignment), wheelhouse)
+            build(environments_dir() / key, requirements(assignment), wheelhouse)
             found = find(assignment)
     return found
 
@@ -165,12 +165,13 @@ def _run(command: list[str], what: str) -> str:
     return run.stdout
 
 
-def _build(target: Path, wanted: list[str], wheelhouse: Path | None) -> None:
-    """Build into a temporary folder beside ``target``, then rename: a killed build leaves no
-    half environment behind."""
+def build(target: Path, wanted: list[str], wheelhouse: Path | None = None, python: str | None = None) -> None:
+    """Build an environment of ``wanted`` on ``python`` (the grader's base interpreter) into
+    ``target``: into a temporary folder beside it, then renamed, so that a killed build leaves
+    no half environment behind."""
     staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}-"))
     try:
-        _run([uv(), "venv", "--quiet", "--relocatable", "--python", _base_python(), str(staging / "env")],
+        _run([uv(), "venv", "--quiet", "--relocatable", "--python", python or _base_python(), str(staging / "env")],
              "creating the environment")
         source = ["--offline", "--no-index", "--find-links", str(wheelhouse)] if wheelhouse else []
         _run([uv(), "pip", "install", "--quiet", "--python", str(staging / "env" / "bin" / "python"),

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import os
 import shutil
 import subprocess
@@ -12,6 +13,8 @@ import pytest
 from grader import assignment as assignments
 from grader.jail import sandbox
 from grader.reference import Reference
+
+import machine
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -29,17 +32,68 @@ def cifar_subset() -> Path:
     return path
 
 
-def run_cache_dir(tmp_path_factory) -> Path:
+def run_cache_dir(tmp_path_factory=None) -> Path:
     """The run's cache folder, never the user's: one for the whole run, shared by the xdist
     workers (the environments, datasets and reference times it holds are built atomically or
     under a lock, so each is built once instead of once per worker)."""
-    base = tmp_path_factory.getbasetemp()
-    return (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "cache"
+    return Path(os.environ["GRADER_CACHE_DIR"])
 
 
-@pytest.fixture(autouse=True)
-def _private_cache(tmp_path_factory, monkeypatch):
-    monkeypatch.setenv("GRADER_CACHE_DIR", str(run_cache_dir(tmp_path_factory)))
+# -- the run: its own home, its jail levels chosen once, the machine left as it was ----------------
+LEVELS_VARIABLE = "GRADER_TEST_UNAVAILABLE_LEVELS"
+_probe_levels = sandbox.unavailable
+
+
+@pytest.hookimpl(trylast=True)  # after pytest's tmp_path factory exists
+def pytest_configure(config):
+    """The controller (or a run without xdist) gives the run a private home and grader cache in
+    its temporary folder, probes the jail levels once and records the machine's state; the
+    workers inherit the first two through the environment. In every process the jail levels
+    are the run's, whatever the machine offers later."""
+    if not hasattr(config, "workerinput"):
+        base = config._tmp_path_factory.getbasetemp()
+        os.environ.update(machine.private_home(base))
+        os.environ[LEVELS_VARIABLE] = json.dumps(_probe_levels())
+        config.stash[_BEFORE] = machine.snapshot(_REAL_HOME)
+    chosen = json.loads(os.environ[LEVELS_VARIABLE])
+    sandbox.unavailable = functools.lru_cache(maxsize=None)(lambda: dict(chosen))
+
+
+_BEFORE = pytest.StashKey[dict]()
+_CHANGED = pytest.StashKey[list]()
+_REAL_HOME = os.path.expanduser("~")
+
+
+def pytest_report_header(config):
+    missing = json.loads(os.environ[LEVELS_VARIABLE])
+    tested = [level for level in sandbox.LEVELS if level not in missing]
+    lines = [f"jail levels tested in this run: {', '.join(tested)}"]
+    lines += [f"jail level {level} cannot be built here, its tests are not collected: {why}"
+              for level, why in missing.items()]
+    return lines
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session):
+    config = session.config
+    if hasattr(config, "workerinput") or _BEFORE not in config.stash:
+        return
+    changed = machine.changes(config.stash[_BEFORE], machine.snapshot(_REAL_HOME))
+    _probe_levels.cache_clear()
+    if _probe_levels() != json.loads(os.environ[LEVELS_VARIABLE]):
+        changed.append(f"jail levels: the machine now offers {sorted(set(sandbox.JAILED) - set(_probe_levels()))} "
+                       f"(this run tested with {sorted(set(sandbox.JAILED) - set(json.loads(os.environ[LEVELS_VARIABLE])))})")
+    config.stash[_CHANGED] = changed
+    if changed:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    changed = config.stash.get(_CHANGED, [])
+    if changed:
+        terminalreporter.section("the machine changed during the run", sep="!", red=True)
+        for line in changed:
+            terminalreporter.write_line(line)
 
 
 @functools.lru_cache(maxsize=None)
@@ -139,17 +193,14 @@ def graded_class(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def public_python():
     """A virtual environment with numpy and ipykernel that any user may run (on a system Python, in a folder
-    every user can reach): what a Gradescope image has."""
-    from grader.environment import uv
+    every user can reach): what a Gradescope image has. Built by the grader's own environment builder."""
+    from grader import environment
 
     system = shutil.which("python3", path="/usr/bin:/usr/local/bin")
     folder = Path(tempfile.mkdtemp(prefix="grader-public-"))
     folder.chmod(0o755)
     try:
-        env = {**os.environ, "UV_NO_PROGRESS": "1"}
-        subprocess.run([uv(), "venv", "-q", "--python", system, str(folder / "env")], check=True, env=env)
-        subprocess.run([uv(), "pip", "install", "-q", "--python", str(folder / "env" / "bin" / "python"),
-                        "numpy", "ipykernel"], check=True, env=env)
+        environment.build(folder / "env", ["numpy", "ipykernel"], python=system)
         base = subprocess.run([system, "-c", "import sys; print(sys.base_prefix)"], capture_output=True,
                               text=True, check=True).stdout.strip()
         yield sandbox.Interpreter(str(folder / "env" / "bin" / "python"), (base, str(folder / "env")))

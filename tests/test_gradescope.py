@@ -73,13 +73,23 @@ def offline() -> list[str]:
     return []
 
 
+# The host's package manager is out of the image's reach: setup.sh installs bubblewrap with
+# apt-get where it is missing, which on this machine would install it on the host (a local package
+# cache can satisfy it offline). These stand-ins, first on the image's PATH, record the request.
+PACKAGE_TOOLS = ("apt-get", "apt", "dpkg", "sudo")
+STAND_IN = '#!/bin/sh\necho "$(basename "$0") $*" >> "$(dirname "$0")/requests.log"\nexit 100\n'
+
+
 class Sandbox:
     """A folder laid out like Gradescope's /autograder with a bundle unpacked and set up."""
 
     def __init__(self, root: Path, bundle: Path, uv_cache: Path) -> None:
         self.root, self.uv_cache = root, uv_cache
-        for name in ("source", "submission", "results", "home"):
+        for name in ("source", "submission", "results", "home", "stand-ins"):
             (root / name).mkdir(parents=True)
+        for tool in PACKAGE_TOOLS:
+            (root / "stand-ins" / tool).write_text(STAND_IN)
+            (root / "stand-ins" / tool).chmod(0o755)
         with zipfile.ZipFile(bundle) as zf:  # as unzip does: the files' modes kept
             for info in zf.infolist():
                 path = zf.extract(info, root / "source")
@@ -91,7 +101,8 @@ class Sandbox:
     def _run(self, command: list[str]) -> subprocess.CompletedProcess:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("GRADER_", "UV_", "VIRTUAL_ENV"))}
         env.update(GRADER_AUTOGRADER_ROOT=str(self.root), HOME=str(self.root / "home"),
-                   UV_CACHE_DIR=str(self.uv_cache))  # an administrator's uv cache, shared by the test's images
+                   UV_CACHE_DIR=str(self.uv_cache),  # an administrator's uv cache, shared by the test's images
+                   PATH=f"{self.root / 'stand-ins'}:{env.get('PATH', '/usr/bin:/bin')}")
         return subprocess.run([*offline(), *command], env=env, capture_output=True, text=True, timeout=1200)
 
     def grade(self, fill) -> dict:
@@ -105,6 +116,11 @@ class Sandbox:
 
     def file(self, *parts: str) -> Path:
         return self.root.joinpath(*parts)
+
+    def package_requests(self) -> list[str]:
+        """What the image asked of the package manager (the stand-ins answered: failed)."""
+        log = self.root / "stand-ins" / "requests.log"
+        return log.read_text().splitlines() if log.is_file() else []
 
 
 @pytest.fixture(scope="session")
@@ -145,6 +161,10 @@ def test_a_two_layer_net_bundle_grades_every_kind_of_upload(tmp_path, wheelhouse
     box = bundle("two_layer_net", tmp_path, wheelhouse, student_wheelhouses("two_layer_net"), uv_cache,
                  "--dataset", "synthetic")
     assert "the reference scored 30 / 30" in box.setup.stdout
+    # where bubblewrap is missing, setup asks apt-get for it, is refused, and grades all the same
+    asked = box.package_requests()
+    assert asked == ([] if shutil.which("bwrap") else ["apt-get update -qq"]), asked
+    assert ("could not install bubblewrap" in box.setup.stdout) == bool(asked)
     assert oct(box.file("source").stat().st_mode & 0o777) == "0o700"
 
     # setup graded the solved assignment as an upload, through run_autograder's own function
