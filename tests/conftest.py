@@ -32,13 +32,6 @@ def cifar_subset() -> Path:
     return path
 
 
-def run_cache_dir(tmp_path_factory=None) -> Path:
-    """The run's cache folder, never the user's: one for the whole run, shared by the xdist
-    workers (the environments, datasets and reference times it holds are built atomically or
-    under a lock, so each is built once instead of once per worker)."""
-    return Path(os.environ["GRADER_CACHE_DIR"])
-
-
 # -- the run: its own home, its jail levels chosen once, the machine left as it was ----------------
 LEVELS_VARIABLE = "GRADER_TEST_UNAVAILABLE_LEVELS"
 _probe_levels = sandbox.unavailable
@@ -47,7 +40,9 @@ _probe_levels = sandbox.unavailable
 @pytest.hookimpl(trylast=True)  # after pytest's tmp_path factory exists
 def pytest_configure(config):
     """The controller (or a run without xdist) gives the run a private home and grader cache in
-    its temporary folder, probes the jail levels once and records the machine's state; the
+    its temporary folder (one cache for the whole run, shared by the xdist workers: the
+    environments, datasets and reference times it holds are built atomically or under a lock,
+    so each is built once), probes the jail levels once and records the machine's state; the
     workers inherit the first two through the environment. In every process the jail levels
     are the run's, whatever the machine offers later."""
     if not hasattr(config, "workerinput"):
@@ -78,14 +73,18 @@ def pytest_sessionfinish(session):
     config = session.config
     if hasattr(config, "workerinput") or _BEFORE not in config.stash:
         return
-    changed = machine.changes(config.stash[_BEFORE], machine.snapshot(_REAL_HOME))
-    _probe_levels.cache_clear()
-    if _probe_levels() != json.loads(os.environ[LEVELS_VARIABLE]):
-        changed.append(f"jail levels: the machine now offers {sorted(set(sandbox.JAILED) - set(_probe_levels()))} "
-                       f"(this run tested with {sorted(set(sandbox.JAILED) - set(json.loads(os.environ[LEVELS_VARIABLE])))})")
+    changed = machine.changes(config.stash[_BEFORE], machine.snapshot(_REAL_HOME)) + _levels_changed()
     config.stash[_CHANGED] = changed
     if changed:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def _levels_changed() -> list[str]:
+    """The jail levels probed again: a level that came or went during the run is a change."""
+    _probe_levels.cache_clear()
+    tested, now = (sorted(set(sandbox.JAILED) - set(missing))
+                   for missing in (json.loads(os.environ[LEVELS_VARIABLE]), _probe_levels()))
+    return [] if now == tested else [f"jail levels: the machine now offers {now}, this run tested {tested}"]
 
 
 def pytest_terminal_summary(terminalreporter, config):

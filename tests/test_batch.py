@@ -18,7 +18,6 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import run_cache_dir
 from grader import assignment as assignments
 from grader.cli import main
 from grader.mistakes import student_files
@@ -49,10 +48,8 @@ def graded(tmp_path_factory):
     klass = root / "class"
     klass.mkdir()
     expect = build_class(klass)
-    with pytest.MonkeyPatch.context() as env:  # the tests' private cache, as conftest sets per test
-        env.setenv("GRADER_CACHE_DIR", str(run_cache_dir(tmp_path_factory)))
-        started = time.perf_counter()
-        run = grade_cli(klass, root / "out", "--jobs", "2")
+    started = time.perf_counter()  # in the run's private cache (conftest)
+    run = grade_cli(klass, root / "out", "--jobs", "2")
     return klass, root / "out", expect, run, time.perf_counter() - started
 
 
