@@ -37,6 +37,11 @@ LEVELS_VARIABLE = "GRADER_TEST_UNAVAILABLE_LEVELS"
 _probe_levels = sandbox.unavailable
 
 
+def _missing_levels() -> dict[str, str]:
+    """The jail levels this run cannot build, and why: probed once, by the controller."""
+    return json.loads(os.environ[LEVELS_VARIABLE])
+
+
 @pytest.hookimpl(trylast=True)  # after pytest's tmp_path factory exists
 def pytest_configure(config):
     """The controller (or a run without xdist) gives the run a private home and grader cache in
@@ -50,7 +55,7 @@ def pytest_configure(config):
         os.environ.update(machine.private_home(base))
         os.environ[LEVELS_VARIABLE] = json.dumps(_probe_levels())
         config.stash[_BEFORE] = machine.snapshot(_REAL_HOME)
-    chosen = json.loads(os.environ[LEVELS_VARIABLE])
+    chosen = _missing_levels()
     sandbox.unavailable = functools.lru_cache(maxsize=None)(lambda: dict(chosen))
 
 
@@ -60,7 +65,7 @@ _REAL_HOME = os.path.expanduser("~")
 
 
 def pytest_report_header(config):
-    missing = json.loads(os.environ[LEVELS_VARIABLE])
+    missing = _missing_levels()
     tested = [level for level in sandbox.LEVELS if level not in missing]
     lines = [f"jail levels tested in this run: {', '.join(tested)}"]
     lines += [f"jail level {level} cannot be built here, its tests are not collected: {why}"
@@ -83,7 +88,7 @@ def _levels_changed() -> list[str]:
     """The jail levels probed again: a level that came or went during the run is a change."""
     _probe_levels.cache_clear()
     tested, now = (sorted(set(sandbox.JAILED) - set(missing))
-                   for missing in (json.loads(os.environ[LEVELS_VARIABLE]), _probe_levels()))
+                   for missing in (_missing_levels(), _probe_levels()))
     return [] if now == tested else [f"jail levels: the machine now offers {now}, this run tested {tested}"]
 
 
