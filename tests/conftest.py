@@ -106,6 +106,7 @@ def _marks_a_group(path: str) -> bool:
     return file.suffix == ".py" and file.is_file() and "xdist_group(" in file.read_text(encoding="utf-8")
 
 
+@pytest.hookimpl(optionalhook=True)  # a run with -p no:xdist still loads this file
 def pytest_xdist_make_scheduler(config, log):
     """``--dist loadgroup``, by module: a module that sets an ``xdist_group`` mark runs whole on one
     worker (its session fixtures, a graded class, are then built once). pytest 9 derives a node id
@@ -121,6 +122,12 @@ def pytest_xdist_make_scheduler(config, log):
             return path if _marks_a_group(path) else nodeid
 
     return ByMarkedModule(config, log)
+
+
+def pytest_collection_modifyitems(items):
+    """Tests marked slow first: the long ones start while the quick ones fill the other workers
+    (xdist hands out whole marked modules first, the largest first, then single tests in this order)."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 @pytest.fixture(scope="session")

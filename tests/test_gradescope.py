@@ -174,6 +174,9 @@ def test_a_two_layer_net_bundle_grades_every_kind_of_upload(tmp_path, wheelhouse
     assert all(e["value"] > 0.8 for e in graded["leaderboard"])  # the grader's own measurement
     assert {t["visibility"] for t in graded["tests"]} == {"visible", "after_published"}
     assert graded["stdout_visibility"] == "hidden"
+    # the reference's accuracy after the grader's own training was measured once, at setup: every
+    # upload reads it from the image instead of training the reference again
+    assert list(box.file("grader", "cache", "reference-measures").glob("*.json"))
 
     def template_zip(f: Path) -> None:
         release_files(a, f.parent / "template")

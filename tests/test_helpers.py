@@ -71,3 +71,30 @@ def test_gradient_checks_full_and_sparse():
 ])
 def test_hints_for_old_and_foreign_code(ename, evalue, trace, expected):
     assert expected in hint_for(StudentError(ename, evalue, trace, "x"), ("numpy",))
+
+
+def test_a_reference_measure_is_computed_once_per_machine_and_per_reference(tmp_path, monkeypatch, two_layer):
+    """A later grading process reads the reference's measured number from the grader's cache; a
+    changed reference, another key or an empty cache measures again."""
+    import shutil
+
+    from grader.checks import context
+
+    monkeypatch.setenv("GRADER_CACHE_DIR", str(tmp_path / "cache"))
+    calls = []
+
+    def measure(value):
+        return lambda: calls.append(value) or value
+    a = two_layer.assignment
+    assert context.measured_once(a, ("data", 1), measure(0.5)) == 0.5
+    monkeypatch.setattr(context, "_MEMO", {})  # a new process, the same machine
+    assert context.measured_once(a, ("data", 1), measure(0.9)) == 0.5 and calls == [0.5]
+    assert context.measured_once(a, ("data", 2), measure(0.7)) == 0.7 and calls == [0.5, 0.7]
+    copy = shutil.copytree(a.root, tmp_path / "changed")
+    (copy / "checks" / "extra.txt").write_text("a changed assignment")
+    from grader import assignment as assignments
+    monkeypatch.setattr(context, "_MEMO", {})
+    assert context.measured_once(assignments.load(copy), ("data", 1), measure(0.6)) == 0.6
+    shutil.rmtree(tmp_path / "cache")
+    monkeypatch.setattr(context, "_MEMO", {})
+    assert context.measured_once(a, ("data", 1), measure(0.8)) == 0.8 and calls == [0.5, 0.7, 0.6, 0.8]
