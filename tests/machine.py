@@ -3,8 +3,9 @@
 The suite runs on the machines its users have: it must leave them as it found them. Before the
 run the controller records the machine's state (Debian's package list, the names in ``/`` and in
 the folders where an install or a stray write would land: the system's and the interpreter's
-``bin`` and ``site-packages``, ``/opt``, ``/etc``, the user's home and its caches) and after the
-run it records it again: any difference fails the run, with the difference named.
+``bin`` and ``site-packages``, ``/opt``, ``/etc``, the user's home and its caches, and the system's
+temporary folder, where the run may work but must leave nothing) and after the run it records it
+again: any difference fails the run, with the difference named.
 
 Every process of the run (the xdist workers, the CLIs and images the tests start) gets a private
 ``HOME``, XDG folders and grader cache inside the run's temporary folder, so that whatever a tool
@@ -18,6 +19,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import tempfile
 from pathlib import Path
 
 WATCHED = ("/", "/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/lib", "/usr/lib/python3/dist-packages",
@@ -32,6 +34,14 @@ def watched_folders(home: str | None = None) -> list[str]:
     found = [*WATCHED, base["purelib"], base["platlib"], base["scripts"],
              home, f"{home}/.cache", f"{home}/.local/share", f"{home}/.local/bin", f"{home}/.config"]
     return list(dict.fromkeys(found))
+
+
+# Folders other programs use too: what the run left there counts, what others removed does not.
+LEFTOVERS = "left in "
+
+
+def leftover_folders() -> list[str]:
+    return [tempfile.gettempdir()]
 
 
 def listing(folder: str) -> tuple[str, ...]:
@@ -53,6 +63,7 @@ def packages() -> tuple[str, ...]:
 def snapshot(home: str | None = None) -> dict[str, tuple[str, ...]]:
     state = {"dpkg": packages()}
     state.update({folder: listing(folder) for folder in watched_folders(home)})
+    state.update({LEFTOVERS + folder: listing(folder) for folder in leftover_folders()})
     return state
 
 
@@ -63,7 +74,8 @@ def changes(before: dict[str, tuple[str, ...]], after: dict[str, tuple[str, ...]
         old, new = set(before.get(where, ())), set(after.get(where, ()))
         label = "installed packages" if where == "dpkg" else where
         lines += [f"{label}: + {name}" for name in sorted(new - old)]
-        lines += [f"{label}: - {name}" for name in sorted(old - new)]
+        if not where.startswith(LEFTOVERS):
+            lines += [f"{label}: - {name}" for name in sorted(old - new)]
     return lines
 
 

@@ -127,8 +127,11 @@ def test_a_dask_cluster_gives_the_same_results_as_local_processes(graded, tmp_pa
               "hang_import", "corrupt.zip"]
     for name in chosen:
         (shutil.copytree if (klass / name).is_dir() else shutil.copy)(klass / name, subset / name)
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster:
+    import dask
+
+    with dask.config.set({"temporary-directory": str(tmp_path / "dask")}), \
+            distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                     dashboard_address=None) as cluster:
         run = CliRunner().invoke(main, ["grade", "two_layer_net", str(subset), "-o", str(tmp_path / "out"),
                                         *ARGS, "--scheduler", cluster.scheduler_address])
     assert run.exit_code == 0, run.output[-3000:]

@@ -21,6 +21,16 @@ def test_a_new_cache_folder_in_the_home_is_a_change(tmp_path):
     assert machine.changes(before, before) == []
 
 
+def test_what_the_run_leaves_in_the_temporary_folder_is_a_change_what_others_remove_is_not(tmp_path, monkeypatch):
+    monkeypatch.setattr(machine, "leftover_folders", lambda: [str(tmp_path)])
+    (tmp_path / "someone-elses").mkdir()
+    before = machine.snapshot(str(tmp_path / "home"))
+    (tmp_path / "someone-elses").rmdir()
+    (tmp_path / "dask-scratch-space").mkdir()
+    assert machine.changes(before, machine.snapshot(str(tmp_path / "home"))) == [
+        f"{machine.LEFTOVERS}{tmp_path}: + dask-scratch-space"]
+
+
 def test_a_package_installed_or_removed_is_a_change():
     before = {"dpkg": ("bash 5.2 ii",), "/": ("bin",)}
     after = {"dpkg": ("bash 5.2 ii", "bubblewrap 0.8.0 ii"), "/": ("bin",)}
