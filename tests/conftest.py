@@ -73,7 +73,7 @@ def pytest_report_header(config):
     return lines
 
 
-@pytest.hookimpl(tryfirst=True)
+@pytest.hookimpl(trylast=True)  # after xdist has stopped its workers: their process folders are gone
 def pytest_sessionfinish(session):
     config = session.config
     if hasattr(config, "workerinput") or _BEFORE not in config.stash:

@@ -15,6 +15,7 @@ caches lands there and is removed with it, and one BLAS thread.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -63,8 +64,24 @@ def packages() -> tuple[str, ...]:
 def snapshot(home: str | None = None) -> dict[str, tuple[str, ...]]:
     state = {"dpkg": packages()}
     state.update({folder: listing(folder) for folder in watched_folders(home)})
-    state.update({LEFTOVERS + folder: listing(folder) for folder in leftover_folders()})
+    state.update({LEFTOVERS + folder: tuple(name for name in listing(folder) if not _process_owned(name))
+                  for folder in leftover_folders()})
     return state
+
+
+def _process_owned(name: str) -> bool:
+    """A folder the grader keeps for a process's lifetime (``<prefix><namespace>-<pid>-<random>``,
+    see ``grader.files.scratch_dir``) while that process runs: it is removed when the process exits."""
+    found = re.search(r"-\d+-(\d+)-[^-]+$", name)
+    if not found:
+        return False
+    try:
+        os.kill(int(found.group(1)), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def changes(before: dict[str, tuple[str, ...]], after: dict[str, tuple[str, ...]]) -> list[str]:

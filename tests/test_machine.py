@@ -27,8 +27,13 @@ def test_what_the_run_leaves_in_the_temporary_folder_is_a_change_what_others_rem
     before = machine.snapshot(str(tmp_path / "home"))
     (tmp_path / "someone-elses").rmdir()
     (tmp_path / "dask-scratch-space").mkdir()
+    (tmp_path / f"grader-mutant-x-4026531836-{os.getpid()}-ab12cd").mkdir()  # removed when this process exits
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True, check=True).stdout.strip()
+    (tmp_path / f"grader-mutant-x-4026531836-{dead}-ef34gh").mkdir()  # its process is gone: left behind
     assert machine.changes(before, machine.snapshot(str(tmp_path / "home"))) == [
-        f"{machine.LEFTOVERS}{tmp_path}: + dask-scratch-space"]
+        f"{machine.LEFTOVERS}{tmp_path}: + dask-scratch-space",
+        f"{machine.LEFTOVERS}{tmp_path}: + grader-mutant-x-4026531836-{dead}-ef34gh"]
 
 
 def test_a_package_installed_or_removed_is_a_change():
