@@ -32,7 +32,8 @@ def _namespace() -> str:
         return "0"
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists (another user's process counts)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -49,7 +50,7 @@ def scratch_dir(prefix: str) -> Path:
     mine = f"{prefix}{_namespace()}-"
     for old in Path(tempfile.gettempdir()).glob(f"{mine}*-*"):
         pid = old.name[len(mine):].split("-", 1)[0]
-        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+        if pid.isdigit() and int(pid) != os.getpid() and not process_alive(int(pid)):
             shutil.rmtree(old, ignore_errors=True)
     return Path(tempfile.mkdtemp(prefix=f"{mine}{os.getpid()}-"))
 

@@ -23,6 +23,8 @@ import sysconfig
 import tempfile
 from pathlib import Path
 
+from grader.files import process_alive
+
 WATCHED = ("/", "/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/lib", "/usr/lib/python3/dist-packages",
            "/opt", "/etc", "/root", "/home")
 
@@ -73,15 +75,7 @@ def _process_owned(name: str) -> bool:
     """A folder the grader keeps for a process's lifetime (``<prefix><namespace>-<pid>-<random>``,
     see ``grader.files.scratch_dir``) while that process runs: it is removed when the process exits."""
     found = re.search(r"-\d+-(\d+)-[^-]+$", name)
-    if not found:
-        return False
-    try:
-        os.kill(int(found.group(1)), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return bool(found) and process_alive(int(found.group(1)))
 
 
 def changes(before: dict[str, tuple[str, ...]], after: dict[str, tuple[str, ...]]) -> list[str]:
