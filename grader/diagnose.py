@@ -52,6 +52,26 @@ def may_fail(mistake: Mistake, check_id: str) -> bool:
     return mistake.fails == ("*",) or check_name(check_id) in mistake.fails
 
 
+def consistent(mistake: Mistake, results: list[CheckResult]) -> bool:
+    """Whether the submission fails every check ``mistake`` fails (among those that ran): a
+    mistake's checks fail on the reference's own inputs whatever else the code does, so a
+    submission passing one of them does not have that mistake, and its mutant is not tried."""
+    if mistake.fails == ("*",):
+        return True
+    missed = {check_name(c.id) for c in results if not c.passed}
+    ran = {check_name(c.id) for c in results}
+    return all(name in missed for name in mistake.fails if name in ran)
+
+
+def candidates(mistakes: list[Mistake], results: list[CheckResult]) -> list[Mistake]:
+    """The mutants worth trying, in order: a mistake that fails exactly the checks the submission
+    failed first, then those that explain more of them (the first that explains a check names it,
+    and a check explained is not tried again)."""
+    missed = {check_name(c.id) for c in results if not c.passed}
+    tried = [m for m in mistakes if m.diagnose and consistent(m, results)]
+    return sorted(tried, key=lambda m: (set(m.fails) != missed, -len(set(m.fails) & missed)))
+
+
 def by_signature(check: CheckResult, mistakes: list[Mistake]) -> Mistake | None:
     for mistake in mistakes:
         if mistake.signature and may_fail(mistake, check.id) and \
@@ -63,22 +83,13 @@ def by_signature(check: CheckResult, mistakes: list[Mistake]) -> Mistake | None:
 def diagnose(assignment: Assignment, results: list[CheckResult], rerun,
              budget: float = BUDGET_SECONDS) -> list[CheckResult]:
     """``results`` with ``diagnosis`` filled on failed checks a catalogued mistake explains.
-    ``rerun(select, oracle)`` runs the checks matching a ``-k`` expression with ``oracle`` as the
-    reference and returns their results."""
-    failed = {c.id: c for c in results if c.outcome == "failed"}
+    ``rerun(select, oracle)`` runs the checks matching a ``-k`` expression that compare with the
+    reference (the others cannot tell two references apart) with ``oracle`` as the reference, and
+    returns their results."""
     mistakes = load_mistakes(assignment)
     if not mistakes or all(c.passed for c in results):
         return results
-    found: dict[str, Mistake] = {}
-    deadline = time.monotonic() + budget
-    for mistake in (m for m in mistakes if m.diagnose):
-        targets = [cid for cid in failed if cid not in found and may_fail(mistake, cid)]
-        if not targets or time.monotonic() > deadline:
-            continue
-        select = " or ".join(sorted({check_name(cid) for cid in targets}))
-        for again in rerun(select, mutant_oracle(assignment, mistake)):
-            if again.id in targets and again.passed:
-                found[again.id] = mistake
+    found = by_mutants(assignment, results, mistakes, rerun, time.monotonic() + budget)
     for check in results:  # failed, crashed or timed out: the message may name the mistake
         if not check.passed and check.id not in found:
             match = by_signature(check, mistakes)
@@ -87,3 +98,21 @@ def diagnose(assignment: Assignment, results: list[CheckResult], rerun,
     return [dataclasses.replace(c, diagnosis={"mistake": found[c.id].id, "title": found[c.id].title,
                                               "hint": found[c.id].hint}) if c.id in found else c
             for c in results]
+
+
+def by_mutants(assignment: Assignment, results: list[CheckResult], mistakes: list[Mistake], rerun,
+               deadline: float) -> dict[str, Mistake]:
+    """Failed check id -> the first mistake whose mutant reference makes it pass. A check the
+    rerun leaves out does not compare with the reference: no mutant is tried on it again."""
+    failed = [c.id for c in results if c.outcome == "failed"]
+    found: dict[str, Mistake] = {}
+    blind: set[str] = set()
+    for mistake in candidates(mistakes, results):
+        targets = [cid for cid in failed if cid not in found and cid not in blind and may_fail(mistake, cid)]
+        if not targets or time.monotonic() > deadline:
+            continue
+        select = " or ".join(sorted({check_name(cid) for cid in targets}))
+        again = {r.id: r for r in rerun(select, mutant_oracle(assignment, mistake))}
+        found.update((cid, mistake) for cid in targets if cid in again and again[cid].passed)
+        blind.update(cid for cid in targets if cid not in again)
+    return found

@@ -104,15 +104,17 @@ def oracle_for(assignment: Assignment, options: GradeOptions) -> Oracle:
 
 def run_checks(assignment: Assignment, worker: Worker, options: GradeOptions,
                artifacts: Path | None = None, notebooks: NotebookOutcome | None = None,
-               oracle: Oracle | None = None, limits: Mapping[str, float] | None = None) -> list[CheckResult]:
+               oracle: Oracle | None = None, limits: Mapping[str, float] | None = None,
+               compared_only: bool = False) -> list[CheckResult]:
     """Run ``checks/`` of the assignment against the worker's submission; one result per check.
     Weight arrays the checks record are written to ``artifacts`` (skipped when None); ``oracle``
     gives each check its ``reference`` (default: :func:`oracle_for` the options); ``limits`` maps
-    check ids to their time limits (default: the declared ``check_seconds``)."""
+    check ids to their time limits (default: the declared ``check_seconds``); ``compared_only``
+    runs only the checks that use the reference (none may match)."""
     plugin = GraderPlugin(worker, oracle or oracle_for(assignment, options), assignment.limits.check_seconds,
                           assignment.packages, artifacts,
                           NotebookView(notebooks, dict(assignment.notebook.results)) if notebooks else None,
-                          CifarView(options.data, assignment), limits, assignment.regularization)
+                          CifarView(options.data, assignment), limits, assignment.regularization, compared_only)
     checks = assignment.root / "checks"
     args = [str(checks), "-p", "no:cacheprovider", "--import-mode=importlib", "--strict-markers", "-q", "-c", os.devnull,
             "--rootdir", str(checks), "-W", "ignore::pytest.PytestAssertRewriteWarning"]
@@ -123,6 +125,8 @@ def run_checks(assignment: Assignment, worker: Worker, options: GradeOptions,
     out = io.StringIO()
     with contextlib.redirect_stdout(out), _importable(checks):
         code = pytest.main(args, plugins=[plugin])
+    if compared_only and code == pytest.ExitCode.NO_TESTS_COLLECTED:
+        return []
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) or not plugin.results:
         raise ChecksError(f"the checks of '{assignment.name}' could not run "
                           f"(pytest exit {int(code)}):\n{out.getvalue()[-3000:]}")
@@ -284,7 +288,7 @@ def grade_submission(assignment: Assignment, submission: Submission,
         if options.answers is None:  # offline (grader check) there is no reference to mutate
             results = diagnose(assignment, results, lambda select, oracle: run_checks(
                 assignment, worker, dataclasses.replace(options, select=select), None, notebooks, oracle,
-                limits))
+                limits, compared_only=True))
         isolation = worker.isolation
     return SubmissionResult(
         submission=submission.id, assignment=assignment.name, checks=tuple(results),

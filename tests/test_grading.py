@@ -79,6 +79,40 @@ def test_mistake_loses_exactly_its_checks(name, mistake, tmp_path):
     assert all(c.diagnosis["title"] == mistake.title and c.diagnosis["hint"] == mistake.hint for c in explained)
 
 
+def checks_using_the_reference(name: str) -> set[str]:
+    """The checks of an assignment whose function takes the ``reference`` fixture, read from their source."""
+    import ast
+    trees = [ast.parse(f.read_text()) for f in (assignments.load(name).root / "checks").glob("test_*.py")]
+    return {node.name for tree in trees for node in tree.body if isinstance(node, ast.FunctionDef)
+            and node.name.startswith("test_") and "reference" in [arg.arg for arg in node.args.args]}
+
+
+def test_diagnosis_tries_only_mutants_that_could_explain_the_failures(tmp_path, monkeypatch):
+    """A mutant is tried only when the submission fails every check its mistake fails, the exact
+    match first, and only on the failed checks that compare with the reference (a mutant cannot
+    change the others); the mistake is still named."""
+    import grader.diagnose
+    import grader.grade
+
+    a = assignments.load("two_layer_net")
+    mistake = {m.id: m for m in load_mistakes(a)}["relu_mask_inverted"]
+    tried, rerun = [], []
+    real_oracle, real_run = grader.diagnose.mutant_oracle, grader.grade.run_checks
+    monkeypatch.setattr(grader.diagnose, "mutant_oracle", lambda a, m: tried.append(m) or real_oracle(a, m))
+
+    def run_checks(*args, **kw):
+        results = real_run(*args, **kw)
+        rerun.extend(results if kw.get("compared_only") else [])
+        return results
+    monkeypatch.setattr(grader.grade, "run_checks", run_checks)
+    result = grade_folder("two_layer_net", make_mistaken_submission(a, mistake, tmp_path / "relu"), tmp_path)
+    failed = {short(c.id) for c in result.checks if not c.passed}
+    assert failed == set(mistake.fails) and tried and tried[0] == mistake
+    assert all(set(m.fails) <= failed for m in tried), [m.id for m in tried]
+    assert rerun and {short(c.id) for c in rerun} <= checks_using_the_reference("two_layer_net") & failed
+    assert {c.diagnosis["mistake"] for c in result.checks if c.diagnosis} == {mistake.id}
+
+
 def test_no_mistake_is_named_for_a_correct_or_unknown_one(tmp_path):
     a = assignments.load("two_layer_net")
     folder = student_files(a, tmp_path / "leaky")

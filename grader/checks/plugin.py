@@ -145,8 +145,10 @@ class GraderPlugin:
     def __init__(self, worker: Worker, oracle: Oracle, default_timeout: float,
                  packages: tuple[str, ...] = (), artifacts: Path | None = None,
                  notebook: NotebookView | None = None, cifar: CifarView | None = None,
-                 limits: Mapping[str, float] | None = None, regularization: str = "any") -> None:
+                 limits: Mapping[str, float] | None = None, regularization: str = "any",
+                 compared_only: bool = False) -> None:
         self._worker = worker
+        self._compared_only = compared_only  # only the checks that use the ``reference`` fixture
         self._regularization = regularization
         self._artifacts = artifacts
         self._notebook = notebook
@@ -162,7 +164,11 @@ class GraderPlugin:
         for line in sorted(MARKERS):
             config.addinivalue_line("markers", line)
 
-    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        if self._compared_only:
+            blind = [item for item in items if "reference" not in getattr(item, "fixturenames", ())]
+            items[:] = [item for item in items if item not in blind]
+            config.hook.pytest_deselected(items=blind)
         for item in items:
             meta = check_meta(item, self._default_timeout)
             if item.nodeid in self._limits:  # derived from the reference, within the declared limit
