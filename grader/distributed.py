@@ -17,8 +17,10 @@ import dataclasses
 import hashlib
 import io
 import json
+import socket
 import tempfile
 import threading
+import urllib.parse
 import zipfile
 from pathlib import Path
 from typing import Iterator
@@ -65,6 +67,7 @@ def grade_on_cluster(address: str, assignment: Assignment, tasks, out: Path, opt
     remote = dataclasses.replace(options, data=None)
     data = (options.data.name, str(options.data.path)) if options.data else None
     try:
+        probe(address)
         client = Client(address, timeout=10)
     except (OSError, TimeoutError) as exc:
         raise UsageError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
@@ -75,6 +78,14 @@ def grade_on_cluster(address: str, assignment: Assignment, tasks, out: Path, opt
                    for t in tasks]
         for future in as_completed(futures):
             yield land(future.result(), out)
+
+
+def probe(address: str, timeout: float = 10.0) -> None:
+    """Open and close a TCP connection to a ``tcp://host:port`` scheduler: a refused or unroutable
+    address fails at once with the system's reason (Dask's client would retry until its timeout)."""
+    parsed = urllib.parse.urlsplit(address)
+    if parsed.scheme == "tcp" and parsed.hostname and parsed.port:
+        socket.create_connection((parsed.hostname, parsed.port), timeout=timeout).close()
 
 
 def land(files: dict[str, bytes], out: Path) -> SubmissionResult:

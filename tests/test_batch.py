@@ -150,3 +150,4 @@ def test_an_unreachable_scheduler_is_a_clear_error(tmp_path):
     run = CliRunner().invoke(main, ["grade", "two_layer_net", str(tmp_path / "class"), "-o", str(tmp_path / "out"),
                                     *ARGS, "--scheduler", "tcp://127.0.0.1:9"])
     assert run.exit_code == 2 and "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in run.output
+    assert "refused" in run.output  # said at once, not after the client's timeout
