@@ -97,7 +97,4 @@ def private_home(root: Path) -> dict[str, str]:
                "GRADER_CACHE_DIR": root / "cache"}
     for folder in folders.values():
         folder.mkdir(parents=True, exist_ok=True)
-    # one BLAS thread a process, as the jail gives student code: two test workers on two cores
-    # otherwise spin each other's threads (about 15 % more CPU for the grader's own training)
-    threads = {name: "1" for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
-    return {**{name: str(folder) for name, folder in folders.items()}, **threads}
+    return {name: str(folder) for name, folder in folders.items()}

@@ -14,12 +14,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from grader import SINGLE_THREADED
 from grader.errors import StudentError, WorkerDied, WorkerTimeout
 from grader.jail import busy
 from grader.jail.client import RemoteObject, Worker, WorkerOptions
 from grader.jail.sandbox import JAILED, LEVELS, JailLimits, best_level, unprivileged_uid
 
 REPO = Path(__file__).resolve().parents[1]
+# One worker runs this module whole: the test that saturates every core would otherwise starve
+# the wall-clock bounds of the timeout tests running beside it on the other worker.
+pytestmark = pytest.mark.xdist_group("jail")
 
 STUDENT = '''
 import os, signal, socket, sys
@@ -218,8 +222,22 @@ def test_environment_is_scrubbed(worker, monkeypatch):
     env = call(worker, "env")
     assert "GRADER_CACHE_DIR" not in env and env["HOME"] == "/tmp"
     assert set(env) <= {"PATH", "HOME", "LANG", "PYTHONHASHSEED", "PYTHONDONTWRITEBYTECODE",
-                        "PYTHONUNBUFFERED", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
-                        "MKL_NUM_THREADS", "MPLBACKEND", "MPLCONFIGDIR", "PWD"}
+                        "PYTHONUNBUFFERED", "MPLBACKEND", "MPLCONFIGDIR", "PWD", *SINGLE_THREADED}
+    assert all(env[name] == "1" for name in SINGLE_THREADED)
+
+
+@pytest.mark.parametrize("given", [None, "3"])
+def test_the_grader_runs_one_blas_thread_unless_told_otherwise(given):
+    """Every grader process (the CLI, its batch and Dask workers) starts numpy with one BLAS
+    thread, as the jail does; a thread count the user set is kept."""
+    env = {k: v for k, v in os.environ.items() if k not in SINGLE_THREADED}
+    if given:
+        env["OPENBLAS_NUM_THREADS"] = given
+    code = "import grader, numpy, os; print([os.environ[n] for n in sorted(grader.SINGLE_THREADED)])"
+    shown = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    expected = ["1"] * len(SINGLE_THREADED)
+    expected[sorted(SINGLE_THREADED).index("OPENBLAS_NUM_THREADS")] = given or "1"
+    assert shown.stdout.strip() == str(expected)
 
 
 def test_huge_output_is_bounded(worker):

@@ -36,6 +36,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import SINGLE_THREADED
+
 LEVELS = ("bwrap", "unshare", "rlimits")
 JAILED = ("bwrap", "unshare")  # levels with a private file system
 SUBMISSION_IN_JAIL = "/submission"
@@ -72,9 +74,7 @@ def scrubbed_env(home: str) -> dict[str, str]:
         "PYTHONHASHSEED": "0",
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONUNBUFFERED": "1",
-        "OMP_NUM_THREADS": "1",
-        "OPENBLAS_NUM_THREADS": "1",
-        "MKL_NUM_THREADS": "1",
+        **SINGLE_THREADED,
         "MPLBACKEND": "Agg",
         "MPLCONFIGDIR": f"{home}/.matplotlib",
     }
