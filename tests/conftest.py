@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import fcntl
 import functools
 import json
 import os
@@ -173,10 +174,32 @@ HOSTILE_PRINT = "<script>document.title='pwned'</script>"
 HOSTILE_ERROR = "<img src=x onerror=\"document.title='pwned'\">"
 
 
+def built_once(tmp_path_factory, name: str, build) -> Path:
+    """``<run's temporary folder>/<name>``, filled by ``build(folder)`` once per test run: the xdist
+    workers share it (the first builds it under a lock, the others wait and read it). For what
+    tests only read."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    folder, done = shared / name, shared / f"{name}.built"
+    with open(shared / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.is_file():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            build(folder)
+            done.touch()
+    return folder
+
+
 @pytest.fixture(scope="session")
 def graded_class(tmp_path_factory) -> Path:
-    """A small class graded through the CLI: the reference, a catalogued mistake, a stub, and a
-    submission whose output and error messages are HTML/JavaScript meant to run in the report."""
+    """A small class graded through the CLI, once per run: the reference, a catalogued mistake, a
+    stub, and a submission whose output and error messages are HTML/JavaScript meant to run in
+    the report. Tests read it and never change it."""
+    return built_once(tmp_path_factory, "graded-class", grade_small_class) / "out"
+
+
+def grade_small_class(root: Path) -> None:
     from click.testing import CliRunner
 
     from grader.cli import main
@@ -184,7 +207,6 @@ def graded_class(tmp_path_factory) -> Path:
     from grader.release import release_files
 
     a = assignments.load("two_layer_net")
-    root = tmp_path_factory.mktemp("graded-class")
     klass = root / "class"
     student_files(a, klass / "alice")
     mistake = {m.id: m for m in load_mistakes(a)}["reg_half_convention"]
@@ -198,7 +220,6 @@ def graded_class(tmp_path_factory) -> Path:
     result = CliRunner().invoke(main, ["grade", "two_layer_net", str(klass), "-o", str(root / "out"),
                                        "--no-notebooks", "-k", "not test_notebook", "--similarity"])
     assert result.exit_code == 0, result.output
-    return root / "out"
 
 
 @pytest.fixture(scope="session")

@@ -20,6 +20,8 @@ from playwright.sync_api import sync_playwright
 
 from conftest import HOSTILE_ERROR
 
+pytestmark = pytest.mark.xdist_group("browser")  # one worker starts Chromium, once
+
 
 @pytest.fixture(scope="module")
 def browser():

@@ -22,6 +22,8 @@ from grader.report.charts import weight_grid
 from grader.report.exports import gradebook_csv, junit_xml
 from grader.results import Answer, Artifact, CellError, CheckResult, NotebookRun, RunInfo, SubmissionResult
 
+pytestmark = pytest.mark.xdist_group("reports")  # one worker reads the run's graded class (conftest)
+
 RUN = RunInfo(assignment="two_layer_net", title="cs231n assignment 1: two-layer neural network",
               grader_version="0.1.0", date="2026-01-02 03:04 UTC", dataset="synthetic")
 SECRET = "hidden-input-reg-0.7-expected-1.8058"
