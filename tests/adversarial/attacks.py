@@ -313,9 +313,14 @@ def not_json(folder: Path) -> None:
 
 
 def nbformat3(folder: Path) -> None:
-    (stub(folder) / NOTEBOOK).write_text(json.dumps({"nbformat": 3, "nbformat_minor": 0, "metadata": {}, "worksheets": [
-        {"cells": [{"cell_type": "code", "input": "print('old notebook')", "language": "python", "outputs": []}]}]}),
-        encoding="utf-8")
+    """An nbformat 3 notebook that keeps the handout's parameters cell (a notebook without one
+    would also make the grader time the reference notebook at the course's full size, which
+    tests/test_notebooks.py covers on a shortened copy)."""
+    cells = [{"cell_type": "code", "input": "ITERATION_BUDGET = 1.0", "language": "python", "outputs": [],
+              "metadata": {"tags": ["parameters"]}},
+             {"cell_type": "code", "input": "print('old notebook')", "language": "python", "outputs": [], "metadata": {}}]
+    (stub(folder) / NOTEBOOK).write_text(json.dumps({"nbformat": 3, "nbformat_minor": 0, "metadata": {},
+                                                     "worksheets": [{"cells": cells}]}), encoding="utf-8")
 
 
 NOTEBOOK_ATTACKS = [
