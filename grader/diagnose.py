@@ -52,15 +52,11 @@ def may_fail(mistake: Mistake, check_id: str) -> bool:
     return mistake.fails == ("*",) or check_name(check_id) in mistake.fails
 
 
-def consistent(mistake: Mistake, results: list[CheckResult]) -> bool:
-    """Whether the submission fails every check ``mistake`` fails (among those that ran): a
-    mistake's checks fail on the reference's own inputs whatever else the code does, so a
-    submission passing one of them does not have that mistake, and its mutant is not tried."""
-    if mistake.fails == ("*",):
-        return True
-    missed = {check_name(c.id) for c in results if not c.passed}
-    ran = {check_name(c.id) for c in results}
-    return all(name in missed for name in mistake.fails if name in ran)
+def consistent(mistake: Mistake, missed: set[str], ran: set[str]) -> bool:
+    """Whether the submission failed (``missed``) every check ``mistake`` fails among those that
+    ``ran``: a mistake's checks fail on the reference's own inputs whatever else the code does, so
+    a submission passing one of them does not have that mistake, and its mutant is not tried."""
+    return mistake.fails == ("*",) or all(name in missed for name in mistake.fails if name in ran)
 
 
 def candidates(mistakes: list[Mistake], results: list[CheckResult]) -> list[Mistake]:
@@ -68,7 +64,8 @@ def candidates(mistakes: list[Mistake], results: list[CheckResult]) -> list[Mist
     failed first, then those that explain more of them (the first that explains a check names it,
     and a check explained is not tried again)."""
     missed = {check_name(c.id) for c in results if not c.passed}
-    tried = [m for m in mistakes if m.diagnose and consistent(m, results)]
+    ran = {check_name(c.id) for c in results}
+    tried = [m for m in mistakes if m.diagnose and consistent(m, missed, ran)]
     return sorted(tried, key=lambda m: (set(m.fails) != missed, -len(set(m.fails) & missed)))
 
 

@@ -7,6 +7,7 @@ import hashlib
 import json
 import multiprocessing.util
 import os
+import re
 import shutil
 import stat
 import tempfile
@@ -43,14 +44,21 @@ def process_alive(pid: int) -> bool:
     return True
 
 
+def scratch_owner(name: str) -> int | None:
+    """The process id in the name of a folder :func:`scratch_dir` made
+    (``<prefix><namespace>-<pid>-<random>``), or None for another name."""
+    found = re.search(r"-\d+-(\d+)-[^-]+$", name)
+    return int(found.group(1)) if found else None
+
+
 def scratch_dir(prefix: str) -> Path:
     """A temporary folder named after this process, for the caller to remove. Folders of the
     same kind left by processes of this PID namespace that no longer exist (a SIGKILLed grader
     cannot clean up; its jailed processes died with it) are removed first."""
     mine = f"{prefix}{_namespace()}-"
     for old in Path(tempfile.gettempdir()).glob(f"{mine}*-*"):
-        pid = old.name[len(mine):].split("-", 1)[0]
-        if pid.isdigit() and int(pid) != os.getpid() and not process_alive(int(pid)):
+        pid = scratch_owner(old.name)
+        if pid is not None and pid != os.getpid() and not process_alive(pid):
             shutil.rmtree(old, ignore_errors=True)
     return Path(tempfile.mkdtemp(prefix=f"{mine}{os.getpid()}-"))
 

@@ -9,13 +9,12 @@ again: any difference fails the run, with the difference named.
 
 Every process of the run (the xdist workers, the CLIs and images the tests start) gets a private
 ``HOME``, XDG folders and grader cache inside the run's temporary folder, so that whatever a tool
-caches lands there and is removed with it, and one BLAS thread.
+caches lands there and is removed with it (the grader itself gives every process one BLAS thread).
 """
 
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -23,7 +22,7 @@ import sysconfig
 import tempfile
 from pathlib import Path
 
-from grader.files import process_alive
+from grader.files import process_alive, scratch_owner
 
 WATCHED = ("/", "/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/lib", "/usr/lib/python3/dist-packages",
            "/opt", "/etc", "/root", "/home")
@@ -72,10 +71,10 @@ def snapshot(home: str | None = None) -> dict[str, tuple[str, ...]]:
 
 
 def _process_owned(name: str) -> bool:
-    """A folder the grader keeps for a process's lifetime (``<prefix><namespace>-<pid>-<random>``,
-    see ``grader.files.scratch_dir``) while that process runs: it is removed when the process exits."""
-    found = re.search(r"-\d+-(\d+)-[^-]+$", name)
-    return bool(found) and process_alive(int(found.group(1)))
+    """A folder the grader keeps for a process's lifetime (``grader.files.scratch_dir``) while that
+    process runs: it is removed when the process exits."""
+    pid = scratch_owner(name)
+    return pid is not None and process_alive(pid)
 
 
 def changes(before: dict[str, tuple[str, ...]], after: dict[str, tuple[str, ...]]) -> list[str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -98,3 +100,20 @@ def test_a_reference_measure_is_computed_once_per_machine_and_per_reference(tmp_
     shutil.rmtree(tmp_path / "cache")
     monkeypatch.setattr(context, "_MEMO", {})
     assert context.measured_once(a, ("data", 1), measure(0.8)) == 0.8 and calls == [0.5, 0.7, 0.6, 0.8]
+
+
+def test_a_scratch_folder_left_by_a_dead_process_is_removed_and_a_live_ones_is_kept(tmp_path, monkeypatch):
+    import subprocess
+    import sys
+    import tempfile
+
+    from grader.files import _namespace, scratch_dir, scratch_owner
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    dead = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                              text=True, check=True).stdout)
+    prefix = f"grader-x-{_namespace()}-"
+    left, live = tmp_path / f"{prefix}{dead}-ab_12cd", tmp_path / f"{prefix}{os.getppid()}-ef34gh"
+    left.mkdir(), live.mkdir()
+    made = scratch_dir("grader-x-")
+    assert not left.exists() and live.is_dir() and scratch_owner(made.name) == os.getpid()
