@@ -47,7 +47,7 @@ def main() -> None:
             t0 = time.perf_counter()
             sub = prepare(folder, a, Path(tmp) / "work")
             t1 = time.perf_counter()
-            with Worker(sub.path, worker_options(a, sub, None)) as w:
+            with Worker(sub.path, worker_options(a, sub, GradeOptions())) as w:
                 w.session(30).close()
                 t2 = time.perf_counter()
             results = grade_submission(a, sub, GradeOptions())

@@ -32,7 +32,10 @@ from .data.cifar10 import default_cache_dir
 from .errors import EnvironmentBuildError
 from .jail.sandbox import Interpreter
 
-FORMAT = 1
+# 2: the environment's modules are compiled to bytecode when it is built. A jail mounts it
+# read-only, so without that every worker and kernel compiled numpy, matplotlib and ipykernel
+# again (2.0 s -> 0.7 s to start a kernel's imports, 0.4 s -> 0.1 s for numpy's).
+FORMAT = 2
 MARKER = "grader-environment.json"
 
 
@@ -174,8 +177,8 @@ def build(target: Path, wanted: list[str], wheelhouse: Path | None = None, pytho
         _run([uv(), "venv", "--quiet", "--relocatable", "--python", python or _base_python(), str(staging / "env")],
              "creating the environment")
         source = ["--offline", "--no-index", "--find-links", str(wheelhouse)] if wheelhouse else []
-        _run([uv(), "pip", "install", "--quiet", "--python", str(staging / "env" / "bin" / "python"),
-              *source, *wanted], "installing " + " ".join(wanted))
+        _run([uv(), "pip", "install", "--quiet", "--compile-bytecode", "--python",
+              str(staging / "env" / "bin" / "python"), *source, *wanted], "installing " + " ".join(wanted))
         (staging / "env").chmod(0o755)  # usable by student code run as another user (jail.sandbox.unprivileged_uid)
         frozen = _run([uv(), "pip", "freeze", "--python", str(staging / "env" / "bin" / "python")], "listing it")
         (staging / "env" / MARKER).write_text(json.dumps({

@@ -23,7 +23,7 @@ fi
 
 # uv (from its wheel in the bundle) makes the grader's virtual environment on Python
 # $PYTHON_VERSION, downloading that interpreter when the image has none, and installs exactly the
-# locked wheels, offline.
+# locked wheels, offline, compiled to bytecode (each upload starts a fresh interpreter).
 rm -rf "$HOME_DIR/uv-wheel"
 python3 -m zipfile -e "$(ls "$SOURCE"/wheels/uv-*.whl | head -n 1)" "$HOME_DIR/uv-wheel"
 UV="$(ls "$HOME_DIR"/uv-wheel/uv-*.data/scripts/uv | head -n 1)"
@@ -32,7 +32,7 @@ own_cache=""
 if [ -z "${UV_CACHE_DIR:-}" ]; then own_cache="$HOME_DIR/uv-cache"; fi  # else the administrator's
 export UV_PYTHON_INSTALL_DIR="$HOME_DIR/python" UV_CACHE_DIR="${UV_CACHE_DIR:-$own_cache}" UV_NO_PROGRESS=1
 "$UV" venv --quiet --allow-existing --python "$PYTHON_VERSION" "$HOME_DIR/venv"
-"$UV" pip install --quiet --python "$HOME_DIR/venv/bin/python" --offline --no-index \
+"$UV" pip install --quiet --compile-bytecode --python "$HOME_DIR/venv/bin/python" --offline --no-index \
   --find-links "$SOURCE/wheels" --require-hashes -r "$SOURCE/requirements.lock"
 
 # The students' environment, the dataset, locked-down permissions, and the reference graded once
