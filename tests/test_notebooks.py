@@ -413,13 +413,21 @@ SEED_OUTPUTS = {
 }
 
 
+# The training budget each notebook's parameters cell is given on the real subset: the smallest
+# that clears the subset's thresholds (0.38) with room (validation / test accuracy reached:
+# two_layer_net 0.43 / 0.41, fc_nets 0.42 / 0.42, cs498dl_nn 0.42 / 0.41). At the full budget the
+# three took 160 s and trained 100+ epochs of the subset's 4,670 images.
+SUBSET_BUDGETS = {"two_layer_net": ("ITERATION_BUDGET", 0.3), "fc_nets": ("EPOCH_BUDGET", 0.5),
+                  "cs498dl_nn": ("EPOCH_BUDGET", 0.3)}
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["two_layer_net", "fc_nets", "cs498dl_nn"])
 def test_reference_notebooks_score_full_marks_on_the_real_subset(name, cifar_subset, tmp_path):
     a = assignments.load(name)
     data = GradingData("cifar10-subset", cifar_subset)
     result = grade_one(a, student_files(a, tmp_path / "ref"), tmp_path / "out",
-                       GradeOptions(data=data, select="test_notebook"))
+                       GradeOptions(data=data, select="test_notebook", parameters=(SUBSET_BUDGETS[name],)))
     assert result.notebooks[0].status == "completed", result.notebooks[0].summary()
     assert result.score == result.max_score > 0, [(c.id, c.message) for c in result.checks if not c.passed]
     assert (tmp_path / "out" / "ref" / "artifacts").is_dir()  # the grader's run recorded its weights
