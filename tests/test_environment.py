@@ -194,3 +194,18 @@ def test_a_notebook_written_for_the_course_runs_in_its_environment(tmp_path):
         assert run.status == "completed", (level, run.message, run.errors)
         text = "\n".join(outputs(tmp_path / level / "out" / "executed" / "nb.ipynb"))
         assert "numpy 1.26.4 (2, 3)" in text, text
+
+
+def test_what_workers_and_kernels_import_is_compiled_when_the_environment_is_built():
+    """A jail mounts the environment read-only: the bytecode of numpy, matplotlib and what a
+    starting kernel imports is written at build time (whatever PYTHONDONTWRITEBYTECODE says), or
+    every worker and kernel would compile them again."""
+    env = environment.ensure(assignments.load("two_layer_net"))
+    site = next(env.root.glob("lib/python3*/site-packages"))
+    for module in ("numpy/__init__", "matplotlib/pyplot", "ipykernel/kernelapp", "ipykernel/ipkernel"):
+        folder, name = (site / module).parent, (site / module).name
+        assert list((folder / "__pycache__").glob(f"{name}.*.pyc")), f"{module} was not compiled"
+    # and the saved bytecode is what a read-only import loads (it matches the installed sources)
+    verbose = subprocess.run([str(env.root / "bin" / "python"), "-B", "-v", "-c", "import numpy"],
+                             capture_output=True, text=True, check=True).stderr
+    assert "numpy/__pycache__/__init__" in verbose and "code object from" in verbose

@@ -23,7 +23,7 @@ fi
 
 # uv (from its wheel in the bundle) makes the grader's virtual environment on Python
 # $PYTHON_VERSION, downloading that interpreter when the image has none, and installs exactly the
-# locked wheels, offline, compiled to bytecode (each upload starts a fresh interpreter).
+# locked wheels, offline.
 rm -rf "$HOME_DIR/uv-wheel"
 python3 -m zipfile -e "$(ls "$SOURCE"/wheels/uv-*.whl | head -n 1)" "$HOME_DIR/uv-wheel"
 UV="$(ls "$HOME_DIR"/uv-wheel/uv-*.data/scripts/uv | head -n 1)"
@@ -32,11 +32,13 @@ own_cache=""
 if [ -z "${UV_CACHE_DIR:-}" ]; then own_cache="$HOME_DIR/uv-cache"; fi  # else the administrator's
 export UV_PYTHON_INSTALL_DIR="$HOME_DIR/python" UV_CACHE_DIR="${UV_CACHE_DIR:-$own_cache}" UV_NO_PROGRESS=1
 "$UV" venv --quiet --allow-existing --python "$PYTHON_VERSION" "$HOME_DIR/venv"
-"$UV" pip install --quiet --compile-bytecode --python "$HOME_DIR/venv/bin/python" --offline --no-index \
+"$UV" pip install --quiet --python "$HOME_DIR/venv/bin/python" --offline --no-index \
   --find-links "$SOURCE/wheels" --require-hashes -r "$SOURCE/requirements.lock"
 
 # The students' environment, the dataset, locked-down permissions, and the reference graded once
 # (full marks, or the image build fails): see grader/gradescope/image.py.
+# (Its bytecode is written as it goes, so each upload's fresh interpreter starts from the image's.)
 export GRADER_CACHE_DIR="$HOME_DIR/cache"
+unset PYTHONDONTWRITEBYTECODE
 "$HOME_DIR/venv/bin/python" -m grader.gradescope setup
 rm -rf "$HOME_DIR/uv-wheel" ${own_cache:+"$own_cache"}
