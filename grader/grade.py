@@ -116,9 +116,9 @@ def run_checks(assignment: Assignment, worker: Worker, options: GradeOptions,
                           NotebookView(notebooks, dict(assignment.notebook.results)) if notebooks else None,
                           CifarView(options.data, assignment), limits, assignment.regularization, compared_only)
     checks = assignment.root / "checks"
-    # --tb=native: results come from the exceptions themselves; pytest's own long tracebacks
-    # parse the source of every frame of every failure (half the time of grading a broken module)
-    # (and its end-of-session garbage collection hunting unraisable exceptions costs 0.1 s)
+    # Results come from the exceptions themselves, so pytest's long tracebacks (the source of every
+    # frame of every failure parsed: half the time of grading a broken module) give way to native
+    # ones, and its unraisable-exception hunt (a garbage collection per session, 0.1 s) is off.
     args = [str(checks), "-p", "no:cacheprovider", "-p", "no:unraisableexception", "-p", "no:threadexception",
             "--import-mode=importlib", "--strict-markers", "-q", "--tb=native", "-c", os.devnull,
             "--rootdir", str(checks), "-W", "ignore::pytest.PytestAssertRewriteWarning"]
