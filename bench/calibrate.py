@@ -1,10 +1,11 @@
 """Train each reference on a CIFAR-10 folder and print the accuracy its declared hyperparameters reach.
 
-    python bench/calibrate.py [--data DIR] [--dataset-key cifar10-subset] [ASSIGNMENT ...]
+    python bench/calibrate.py [--data DIR] [--dataset-key cifar10-subset|synthetic] [ASSIGNMENT ...]
 
 Without --data it uses the real subset in ../shared/data/cifar10-subset (tests and calibration
-only; user commands never read ../shared). Compare the output with the `default_test_accuracy`
-and `tuned_test_accuracy` recorded in each assignment.toml.
+only; user commands never read ../shared), or with `--dataset-key synthetic` the grader's own
+synthetic set. Compare the output with the `default_test_accuracy` and `tuned_test_accuracy`
+recorded in each assignment.toml's `[calibration.<dataset-key>]`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from grader import assignment as assignments
 from grader.calibration import reference_accuracy
+from grader.data.grading import synthetic_dir
 
 SHARED_SUBSET = Path(__file__).resolve().parents[2] / "shared" / "data" / "cifar10-subset"
 
@@ -22,9 +24,10 @@ SHARED_SUBSET = Path(__file__).resolve().parents[2] / "shared" / "data" / "cifar
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*", default=assignments.builtin_names())
-    parser.add_argument("--data", default=str(SHARED_SUBSET))
+    parser.add_argument("--data", default=None)
     parser.add_argument("--dataset-key", default="cifar10-subset")
     args = parser.parse_args()
+    data = args.data or str(synthetic_dir() if args.dataset_key == "synthetic" else SHARED_SUBSET)
     print(f"{'assignment':<14} {'setting':<8} {'recorded':>8} {'measured':>8} {'seconds':>8}")
     for name in args.names:
         a = assignments.load(name)
@@ -32,7 +35,7 @@ def main() -> None:
         for setting, hp, recorded in (("default", cal.default_hyperparameters, cal.default_test_accuracy),
                                       ("tuned", cal.tuned_hyperparameters, cal.tuned_test_accuracy)):
             start = time.perf_counter()
-            acc = reference_accuracy(a, args.data, cal.split, hp, cal.seed)
+            acc = reference_accuracy(a, data, cal.split, hp, cal.seed)
             print(f"{name:<14} {setting:<8} {recorded:>8.3f} {acc:>8.3f} "
                   f"{time.perf_counter() - start:>8.1f}", flush=True)
 

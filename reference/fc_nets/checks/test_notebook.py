@@ -83,8 +83,9 @@ def train(side, d, hp, seed=0):
 @timeout(300)
 @call_timeout(240)
 def test_solver_training_on_cifar(student, reference, cifar, record):
-    """Trained by the grader on CIFAR-10 with the notebook's default settings, your TwoLayerNet and
-    Solver reach the validation accuracy the reference reaches."""
+    """Trained by the grader on CIFAR-10 with the notebook's default settings (a shorter run on the
+    grader's synthetic set), your TwoLayerNet and Solver reach the validation accuracy the
+    reference reaches."""
     hp = dict(cifar.calibration.default_hyperparameters)
     d = cifar.split
 
