@@ -20,7 +20,7 @@ sys.path.insert(0, str(REPO / "tests"))
 
 from adversarial.attacks import build_class, snapshot  # noqa: E402
 
-from grader.results import without_timing  # noqa: E402
+from grader.core.results import without_timing  # noqa: E402
 
 
 def grade(klass: Path, out: Path, level: str) -> tuple[int, float]:

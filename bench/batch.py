@@ -27,10 +27,10 @@ from pathlib import Path
 
 import pytest
 
-from grader import assignment as assignments
 from grader.checks.plugin import GraderPlugin, ReferenceView, live_oracle
-from grader.mistakes import student_files
-from grader.reference import Reference
+from grader.core import assignment as assignments
+from grader.core.assignment import student_files
+from grader.oracle.reference import Reference
 
 REPO = Path(__file__).resolve().parents[1]
 MODULE_ARGS = ["--no-notebooks", "-k", "not test_notebook"]

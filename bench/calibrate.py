@@ -14,9 +14,9 @@ import argparse
 import time
 from pathlib import Path
 
-from grader import assignment as assignments
-from grader.calibration import reference_accuracy
+from grader.core import assignment as assignments
 from grader.data.grading import synthetic_dir
+from grader.oracle.calibration import reference_accuracy
 
 SHARED_SUBSET = Path(__file__).resolve().parents[2] / "shared" / "data" / "cifar10-subset"
 

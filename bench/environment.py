@@ -22,12 +22,14 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from grader import assignment as assignments  # noqa: E402
-from grader import environment  # noqa: E402
-from grader.assignment import Environment  # noqa: E402
-from grader.discover import prepare  # noqa: E402
-from grader.grade import GradeOptions, grade_submission  # noqa: E402
-from grader.mistakes import student_files  # noqa: E402
+from grader.core import assignment as assignments  # noqa: E402
+from grader.core.assignment import (
+    Environment,  # noqa: E402
+    student_files,  # noqa: E402
+)
+from grader.grading.discover import prepare  # noqa: E402
+from grader.grading.grade import GradeOptions, grade_submission  # noqa: E402
+from grader.jail import environment  # noqa: E402
 
 MODULES = "not test_notebook and not test_cifar"
 

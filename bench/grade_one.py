@@ -17,12 +17,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from grader import assignment as assignments
-from grader.discover import prepare
-from grader.grade import GradeOptions, grade_submission
+from grader.core import assignment as assignments
+from grader.core.assignment import student_files
+from grader.grading.discover import prepare
+from grader.grading.grade import GradeOptions, grade_submission, worker_options
 from grader.jail.client import Worker
-from grader.grade import worker_options
-from grader.mistakes import student_files
 
 TARGET = 2.0
 

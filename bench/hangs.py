@@ -27,9 +27,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from grader import assignment as assignments
-from grader.mistakes import student_files
-from grader.release import release_files
+from grader.core import assignment as assignments
+from grader.core.assignment import student_files
+from grader.core.solutions import release_files
 
 TARGETS = {"hang": 3.0, "class": 1.3}
 STUB = re.compile(r'^(\s*)raise NotImplementedError\("TODO: write this part"\)$', re.M)

@@ -50,8 +50,9 @@ def release(python: Path, name: str, dest: Path) -> None:
 def solve(template: Path, name: str, dest: Path, mistake: str | None) -> Path:
     """The template with the reference's files (and a catalogued mistake) in place."""
     sys.path.insert(0, str(REPO))
-    from grader import assignment as assignments
-    from grader.mistakes import load_mistakes, make_mistaken_submission, student_files
+    from grader.core import assignment as assignments
+    from grader.core.assignment import student_files
+    from grader.grading.mistakes import load_mistakes, make_mistaken_submission
 
     spec = assignments.load(name)
     shutil.copytree(template, dest)
@@ -76,9 +77,9 @@ def check(python: Path, folder: Path) -> dict[str, str]:
 
 
 def online(name: str, folder: Path, work: Path) -> dict[str, str]:
-    from grader import assignment as assignments
-    from grader.discover import prepare
-    from grader.grade import GradeOptions, grade_submission
+    from grader.core import assignment as assignments
+    from grader.grading.discover import prepare
+    from grader.grading.grade import GradeOptions, grade_submission
 
     spec = assignments.load(name)
     result = grade_submission(spec, prepare(folder, spec, work), GradeOptions(
@@ -98,8 +99,8 @@ def main() -> int:
     print(f"{'assignment':<14} {'recorded with':<14} {'replayed with':<14} {'reference':<22} mistake")
     bad = 0
     sys.path.insert(0, str(REPO))
-    from grader.mistakes import load_mistakes
-    from grader import assignment as assignments
+    from grader.core import assignment as assignments
+    from grader.grading.mistakes import load_mistakes
 
     for name in args.assignments:
         mistake = load_mistakes(assignments.load(name))[0].id

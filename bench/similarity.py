@@ -26,10 +26,11 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
 from copies import SOLUTIONS, disguise, reference_bodies, regions, students, template_names, write_bodies  # noqa: E402
-from grader import assignment as assignments  # noqa: E402
-from grader.batch import keep_own_code, run_info, unreadable  # noqa: E402
-from grader.discover import prepare  # noqa: E402
-from grader.files import write_json  # noqa: E402
+
+from grader.batch.one import keep_own_code, run_info, unreadable  # noqa: E402
+from grader.core import assignment as assignments  # noqa: E402
+from grader.core.files import write_json  # noqa: E402
+from grader.grading.discover import prepare  # noqa: E402
 from grader.report import RESULT_FILE, RUN_FILE  # noqa: E402
 
 TARGET = 30.0

@@ -1,5 +1,5 @@
 """``python -m grader`` runs the command-line interface."""
 
-from .cli import main
+from grader.cli import main
 
 main(prog_name="grader")

@@ -10,29 +10,31 @@ from pathlib import Path
 import click
 from tqdm import tqdm
 
-from . import __version__
-from . import assignment as assignments
-from .assignment import HIDDEN_VISIBILITIES
-from . import environment
-from .ci import CiOptions, ci_files, write_ci_files
-from .batch import BatchOptions, grade_all, run_info, write_outputs
-from .student import find_folder, self_check
-from .template import META, release
-from .data import fetch as fetching
-from .data.grading import CHOICES, grading_data
-from .errors import ScoreBelowThreshold, UsageError
-from .gradescope.bundle import BundleOptions
-from .gradescope.bundle import build as build_bundle
-from .grade import GradeOptions
-from . import report as reporting
-from .data.locate import cifar10_source, default_data_dir, locate_cifar10
-from .report.text import failures_by_cause, summary_table
-from .settings import ISOLATIONS, effective_jobs, resolve
-from .fingerprints import THRESHOLD
-from .similarity import SimilarityOptions, find_similar
-from .review import finish, prepare_review, serve, url_of
-from .written import WRITTEN_FILE
-from .jail.sandbox import no_jail_warning, required_level
+from grader import report as reporting
+from grader.authoring.release import release
+from grader.batch.one import run_info, write_outputs
+from grader.batch.run import BatchOptions, grade_all
+from grader.core import assignment as assignments
+from grader.core.assignment import HIDDEN_VISIBILITIES
+from grader.core.errors import ScoreBelowThreshold, UsageError
+from grader.core.paths import META
+from grader.core.settings import ISOLATIONS, effective_jobs, resolve
+from grader.core.version import __version__
+from grader.core.written import WRITTEN_FILE
+from grader.data import fetch as fetching
+from grader.data.grading import CHOICES, grading_data
+from grader.data.locate import cifar10_source, default_data_dir, locate_cifar10
+from grader.gradescope.bundle import BundleOptions
+from grader.gradescope.bundle import build as build_bundle
+from grader.grading.grade import GradeOptions
+from grader.jail import environment
+from grader.jail.sandbox import no_jail_warning, required_level
+from grader.report.text import failures_by_cause, summary_table
+from grader.review.server import finish, prepare_review, serve, url_of
+from grader.similarity.fingerprints import THRESHOLD
+from grader.similarity.pairs import SimilarityOptions, find_similar
+from grader.students.check import find_folder, self_check
+from grader.students.ci import CiOptions, ci_files, write_ci_files
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -9,13 +9,12 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+import machine
 import pytest
 
-from grader import assignment as assignments
+from grader.core import assignment as assignments
 from grader.jail import sandbox
-from grader.reference import Reference
-
-import machine
+from grader.oracle.reference import Reference
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -203,8 +202,9 @@ def grade_small_class(root: Path) -> None:
     from click.testing import CliRunner
 
     from grader.cli import main
-    from grader.mistakes import load_mistakes, make_mistaken_submission, student_files
-    from grader.release import release_files
+    from grader.core.assignment import student_files
+    from grader.core.solutions import release_files
+    from grader.grading.mistakes import load_mistakes, make_mistaken_submission
 
     a = assignments.load("two_layer_net")
     klass = root / "class"
@@ -226,7 +226,7 @@ def grade_small_class(root: Path) -> None:
 def public_python():
     """A virtual environment with numpy and ipykernel that any user may run (on a system Python, in a folder
     every user can reach): what a Gradescope image has. Built by the grader's own environment builder."""
-    from grader import environment
+    from grader.jail import environment
 
     system = shutil.which("python3", path="/usr/bin:/usr/local/bin")
     folder = Path(tempfile.mkdtemp(prefix="grader-public-"))

@@ -16,8 +16,8 @@ import re
 import textwrap
 from pathlib import Path
 
-from grader import assignment as assignments
-from grader.release import STUB, release_files
+from grader.core import assignment as assignments
+from grader.core.solutions import STUB, release_files
 
 SOLUTIONS = Path(__file__).parent / "similarity"
 
@@ -61,14 +61,14 @@ def write_solution(assignment: str, student: str, dest: Path, change=None) -> Pa
 
 def template_names(spec) -> set[str]:
     """Every name the template's own code uses: a disguise must leave them alone."""
-    from grader.owncode import templates
+    from grader.grading.owncode import templates
 
     return {name for _, lines in templates(spec.root) for name in re.findall(r"[A-Za-z_]\w*", "\n".join(lines))}
 
 
 def reference_bodies(assignment: str) -> dict[str, list[str]]:
     """The reference's own solution regions per file name, in the same form as ``.regions``."""
-    from grader.release import BEGIN, END, FINISH, START
+    from grader.core.solutions import BEGIN, END, FINISH, START
 
     spec = assignments.load(assignment)
     found = {}

@@ -22,7 +22,7 @@ import sysconfig
 import tempfile
 from pathlib import Path
 
-from grader.files import process_alive, scratch_owner
+from grader.core.files import process_alive, scratch_owner
 
 WATCHED = ("/", "/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/lib", "/usr/lib/python3/dist-packages",
            "/opt", "/etc", "/root", "/home")
@@ -71,7 +71,7 @@ def snapshot(home: str | None = None) -> dict[str, tuple[str, ...]]:
 
 
 def _process_owned(name: str) -> bool:
-    """A folder the grader keeps for a process's lifetime (``grader.files.scratch_dir``) while that
+    """A folder the grader keeps for a process's lifetime (``grader.core.files.scratch_dir``) while that
     process runs: it is removed when the process exits."""
     pid = scratch_owner(name)
     return pid is not None and process_alive(pid)

@@ -5,8 +5,8 @@ import shutil
 
 import pytest
 
-from grader import assignment as assignments
-from grader.errors import AssignmentError
+from grader.core import assignment as assignments
+from grader.core.errors import AssignmentError
 
 
 def test_builtins_load_with_their_conventions():

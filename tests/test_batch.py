@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from grader import assignment as assignments
 from grader.cli import main
-from grader.mistakes import student_files
-from grader.results import without_timing
+from grader.core import assignment as assignments
+from grader.core.assignment import student_files
+from grader.core.results import without_timing
 
 pytestmark = pytest.mark.xdist_group("batch")  # one worker: the tests share the graded class
 

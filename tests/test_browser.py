@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import json
 import os
-import time
 import shutil
+import time
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 import pytest
-from playwright.sync_api import sync_playwright
-
 from conftest import HOSTILE_ERROR
+from playwright.sync_api import sync_playwright
 
 pytestmark = pytest.mark.xdist_group("browser")  # one worker starts Chromium, once
 
@@ -135,9 +134,10 @@ def review(tmp_path):
     """`grader review` on a class whose notebooks answered two_layer_net's questions."""
     import threading
 
-    from grader import assignment as assignments
-    from grader.review import prepare_review, serve, url_of
     from written_class import graded_with_answers
+
+    from grader.core import assignment as assignments
+    from grader.review.server import prepare_review, serve, url_of
 
     out = graded_with_answers(tmp_path / "out")
     session = prepare_review(out, assignments.load("two_layer_net").written)

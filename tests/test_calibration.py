@@ -7,10 +7,10 @@ import dataclasses
 
 import pytest
 
-from grader import assignment as assignments
-from grader.calibration import reference_accuracy
 from grader.checks.context import CifarView
+from grader.core import assignment as assignments
 from grader.data.grading import SYNTHETIC_SPLIT, GradingData, split_sizes, synthetic_dir
+from grader.oracle.calibration import reference_accuracy
 
 NAMES = ("two_layer_net", "fc_nets", "cs498dl_nn", "softmax")
 CASES = [(name, setting) for name in NAMES for setting in ("default", "tuned")]

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import yaml
 
-from grader import assignment as assignments
-from grader.ci import GITHUB, GITLAB, REPORT_DIR
+from grader.core import assignment as assignments
+from grader.students.ci import GITHUB, GITLAB, REPORT_DIR
 
 REPO = Path(__file__).resolve().parents[1]
 MODULE = "cs231n/classifiers/neural_net.py"

@@ -16,10 +16,10 @@ import pytest
 from click.testing import CliRunner
 
 from grader.cli import main
+from grader.core.errors import DatasetFormatError, DatasetNotFound, DownloadError
 from grader.data import cifar10 as cifar
 from grader.data import fetch as fetching
 from grader.data import load_cifar10, locate_cifar10, read_batch, split, write_synthetic_cifar10
-from grader.errors import DatasetFormatError, DatasetNotFound, DownloadError
 
 
 def test_real_subset_loads_whatever_the_batch_sizes(cifar_subset, tmp_path):

@@ -14,15 +14,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader import assignment as assignments
-from grader import environment
-from grader.discover import prepare
-from grader.environment import StudentEnvironment
-from grader.errors import EnvironmentBuildError
-from grader.grade import GradeOptions, grade_submission
+from grader.core import assignment as assignments
+from grader.core.assignment import student_files
+from grader.core.errors import EnvironmentBuildError
+from grader.grading.discover import prepare
+from grader.grading.grade import GradeOptions, grade_submission
+from grader.grading.mistakes import Edit, apply_edits
+from grader.jail import environment
 from grader.jail.client import Worker, WorkerOptions
+from grader.jail.environment import StudentEnvironment
 from grader.jail.sandbox import JAILED, unavailable
-from grader.mistakes import Edit, apply_edits, student_files
 
 REPO = Path(__file__).resolve().parents[1]
 JAILS = [level for level in JAILED if level not in unavailable()]

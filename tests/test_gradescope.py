@@ -16,17 +16,17 @@ from pathlib import Path
 import jsonschema
 import pytest
 from click.testing import CliRunner
-
 from conftest import REPO
-from grader import assignment as assignments
-from grader import environment
+
 from grader.cli import main
+from grader.core import assignment as assignments
+from grader.core.results import CheckResult, SubmissionResult
+from grader.core.solutions import release_files
 from grader.data.grading import synthetic_dir
 from grader.gradescope import BundleConfig
 from grader.gradescope.image import failure, fit_budget, run_reporting
-from grader.mistakes import load_mistakes, make_mistaken_submission
-from grader.release import release_files
-from grader.results import CheckResult, SubmissionResult
+from grader.grading.mistakes import load_mistakes, make_mistaken_submission
+from grader.jail import environment
 
 pytestmark = pytest.mark.xdist_group("gradescope")  # one worker fetches the wheels once
 SCHEMA = json.loads((Path(__file__).parent / "gradescope_results.schema.json").read_text())

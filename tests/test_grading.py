@@ -11,14 +11,15 @@ import pytest
 from click.testing import CliRunner
 from markupsafe import escape
 
-from grader import assignment as assignments
-from grader.batch import grade_one
+from grader.batch.one import grade_one
 from grader.cli import main
-from grader.discover import prepare
-from grader.grade import GradeOptions, check_limits, grade_submission
-from grader.mistakes import Edit, apply_edits, load_mistakes, make_mistaken_submission, student_files
-from grader.release import release_files
-from grader.results import SubmissionResult, without_timing
+from grader.core import assignment as assignments
+from grader.core.assignment import student_files
+from grader.core.results import SubmissionResult, without_timing
+from grader.core.solutions import release_files
+from grader.grading.discover import prepare
+from grader.grading.grade import GradeOptions, check_limits, grade_submission
+from grader.grading.mistakes import Edit, apply_edits, load_mistakes, make_mistaken_submission
 from grader.jail.sandbox import best_level
 
 REPO = Path(__file__).resolve().parents[1]
@@ -91,20 +92,20 @@ def test_diagnosis_tries_only_mutants_that_could_explain_the_failures(tmp_path, 
     """A mutant is tried only when the submission fails every check its mistake fails, the exact
     match first, and only on the failed checks that compare with the reference (a mutant cannot
     change the others); the mistake is still named."""
-    import grader.diagnose
-    import grader.grade
+    import grader.grading.diagnose
+    import grader.grading.grade
 
     a = assignments.load("two_layer_net")
     mistake = {m.id: m for m in load_mistakes(a)}["relu_mask_inverted"]
     tried, rerun = [], []
-    real_oracle, real_run = grader.diagnose.mutant_oracle, grader.grade.run_checks
-    monkeypatch.setattr(grader.diagnose, "mutant_oracle", lambda a, m: tried.append(m) or real_oracle(a, m))
+    real_oracle, real_run = grader.grading.diagnose.mutant_oracle, grader.grading.grade.run_checks
+    monkeypatch.setattr(grader.grading.diagnose, "mutant_oracle", lambda a, m: tried.append(m) or real_oracle(a, m))
 
     def run_checks(*args, **kw):
         results = real_run(*args, **kw)
         rerun.extend(results if kw.get("compared_only") else [])
         return results
-    monkeypatch.setattr(grader.grade, "run_checks", run_checks)
+    monkeypatch.setattr(grader.grading.grade, "run_checks", run_checks)
     result = grade_folder("two_layer_net", make_mistaken_submission(a, mistake, tmp_path / "relu"), tmp_path)
     failed = {short(c.id) for c in result.checks if not c.passed}
     assert failed == set(mistake.fails) and tried and tried[0] == mistake
@@ -299,15 +300,15 @@ def test_a_hanging_notebook_function_costs_seconds_not_the_declared_limit(tmp_pa
 def test_grading_the_reference_measures_its_check_times_in_the_same_pass(tmp_path, monkeypatch):
     """On a cold cache the reference's checks run once, graded and timed together; the next
     submission gets limits derived from those times without another pass over the reference."""
-    import grader.grade
     import shutil
 
+    import grader.grading.grade
     from grader.data.grading import GradingData, grading_data
-    from grader.limits import cached_reference_check_seconds
+    from grader.grading.limits import cached_reference_check_seconds
 
     passes = []
-    real = grader.grade.checks_of_folder
-    monkeypatch.setattr(grader.grade, "checks_of_folder", lambda *a, **k: passes.append(1) or real(*a, **k))
+    real = grader.grading.grade.checks_of_folder
+    monkeypatch.setattr(grader.grading.grade, "checks_of_folder", lambda *a, **k: passes.append(1) or real(*a, **k))
     a = assignments.load("softmax")
     data = shutil.copytree(grading_data("synthetic").path, tmp_path / "data" / "cifar-10-batches-py")  # a cold key
     options = GradeOptions(notebooks=False, data=GradingData("synthetic", data))

@@ -7,10 +7,17 @@ import os
 import numpy as np
 import pytest
 
-from grader.checks import (as_array, as_scalar, assert_close, assert_dict_close, assert_gradient,
-                           assert_gradient_sparse, assert_rel_error)
-from grader.errors import StudentError
-from grader.hints import hint_for
+from grader.checks import (
+    as_array,
+    as_scalar,
+    assert_close,
+    assert_dict_close,
+    assert_gradient,
+    assert_gradient_sparse,
+    assert_rel_error,
+)
+from grader.checks.hints import hint_for
+from grader.core.errors import StudentError
 
 
 def test_assert_close_message_names_everything():
@@ -94,7 +101,7 @@ def test_a_reference_measure_is_computed_once_per_machine_and_per_reference(tmp_
     assert context.measured_once(a, ("data", 2), measure(0.7)) == 0.7 and calls == [0.5, 0.7]
     copy = shutil.copytree(a.root, tmp_path / "changed")
     (copy / "checks" / "extra.txt").write_text("a changed assignment")
-    from grader import assignment as assignments
+    from grader.core import assignment as assignments
     monkeypatch.setattr(context, "_MEMO", {})
     assert context.measured_once(assignments.load(copy), ("data", 1), measure(0.6)) == 0.6
     shutil.rmtree(tmp_path / "cache")
@@ -107,7 +114,7 @@ def test_a_scratch_folder_left_by_a_dead_process_is_removed_and_a_live_ones_is_k
     import sys
     import tempfile
 
-    from grader.files import _namespace, scratch_dir, scratch_owner
+    from grader.core.files import _namespace, scratch_dir, scratch_owner
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     dead = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,

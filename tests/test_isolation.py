@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from grader import assignment as assignments
 from grader.cli import main
+from grader.core import assignment as assignments
 from grader.jail.sandbox import JAILED, LEVELS, unavailable
 
 REPO = Path(__file__).resolve().parents[1]

@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader import SINGLE_THREADED
-from grader.errors import StudentError, WorkerDied, WorkerTimeout
+from grader.core.errors import StudentError, WorkerDied, WorkerTimeout
+from grader.core.version import SINGLE_THREADED
 from grader.jail import busy
 from grader.jail.client import RemoteObject, Worker, WorkerOptions
 from grader.jail.sandbox import JAILED, LEVELS, JailLimits, best_level, unprivileged_uid
@@ -338,7 +338,7 @@ def test_student_code_dies_with_a_killed_grader(tmp_path, level):
     time.sleep(1.0)  # the check's child is forked and looping
     student = psutil.Process(grader.pid).children(recursive=True)
     assert any("_worker.py" in " ".join(p.cmdline()) for p in student), "no worker was started"
-    from grader.files import _namespace
+    from grader.core.files import _namespace
 
     left = list(Path(tempfile.gettempdir()).glob(f"grader-jail-{_namespace()}-{grader.pid}-*"))
     assert left, "the grader's scratch folder is named after it"

@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from grader import assignment as assignments
-from grader.discover import prepare
-from grader import grade as grade_module
-from grader.grade import GradeOptions, grade_submission
-from grader.mistakes import student_files
-from grader.release import SOLUTION_MARKERS
+from grader.core import assignment as assignments
+from grader.core.assignment import student_files
+from grader.core.solutions import SOLUTION_MARKERS
+from grader.grading import grade as grade_module
+from grader.grading.discover import prepare
+from grader.grading.grade import GradeOptions, grade_submission
 
 NAMES = ["two_layer_net", "fc_nets", "cs498dl_nn", "softmax"]
 MODULE_CHECKS = "not test_notebook and not test_cifar"

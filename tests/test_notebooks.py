@@ -7,8 +7,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import shutil
 import re
+import shutil
 import sys
 from pathlib import Path
 
@@ -19,14 +19,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools" / "notebook
 
 from fc_nets import COLAB  # noqa: E402  (the Colab cell of seed 003, as the reference notebook has it)
 
-from grader import assignment as assignments  # noqa: E402
-from grader.batch import grade_one  # noqa: E402
+from grader.batch.one import grade_one  # noqa: E402
+from grader.core import assignment as assignments  # noqa: E402
+from grader.core.assignment import student_files  # noqa: E402
 from grader.data.grading import GradingData, grading_data  # noqa: E402
-from grader.grade import GradeOptions  # noqa: E402
+from grader.grading.grade import GradeOptions  # noqa: E402
 from grader.jail.sandbox import LEVELS, JailLimits, best_level, unavailable  # noqa: E402
-from grader.mistakes import student_files  # noqa: E402
-from grader.notebook import (NotebookInvalid, NotebookLimits, kernel_jail, read_notebook,  # noqa: E402
-                             run_notebook)
+from grader.notebooks.run import NotebookInvalid, NotebookLimits, kernel_jail, read_notebook, run_notebook  # noqa: E402
 
 GET_DATASETS = """# cs231n's download script: fetches CIFAR-10 unless it is already here
 if [ ! -d "cifar-10-batches-py" ]; then
@@ -165,7 +164,7 @@ def test_a_course_notebook_gets_cifar10_in_its_real_layout(tmp_path):
     reshapes every batch to 10,000 rows) runs on the synthetic data laid out as the real one;
     ours, with the cell, keeps the grading data as it is."""
     from grader.data.grading import SYNTHETIC_SPLIT
-    from grader.notebook import dataset_for
+    from grader.notebooks.run import dataset_for
     data = grading_data("synthetic")
     course = write_notebook(tmp_path / "course" / "nb.ipynb", [COURSE_LOADER])
     bound, notes = dataset_for(course, data.path, SYNTHETIC_SPLIT)
@@ -212,7 +211,7 @@ import sys
 from pathlib import Path
 sys.path.insert(0, sys.argv[3])
 from test_notebooks import run_cells
-from grader.notebook import NotebookLimits
+from grader.notebooks.run import NotebookLimits
 print("started", flush=True)
 run_cells(Path(sys.argv[1]), ["while True:\\n    sum(range(1000))"], limits=NotebookLimits(300, 300, 2048),
           level=sys.argv[2])
@@ -461,15 +460,15 @@ def test_kaggle_csv_errors_are_precise(tmp_path):
 def test_grading_the_reference_is_its_own_measurement(tmp_path, monkeypatch):
     """On a cold cache the reference notebook runs once, not twice (once to time the reference,
     once to grade it): its graded run is the measurement, and later gradings reuse it."""
-    import grader.grade
+    import grader.grading.grade
     from grader.data.grading import split_sizes
-    from grader.limits import cached_reference_seconds
-    from grader.notebook import notebook_parameters
+    from grader.grading.limits import cached_reference_seconds
+    from grader.notebooks.run import notebook_parameters
 
     options = GradeOptions(data=synthetic(), select="test_notebook", parameters=(("MEASURED_ONCE", 1),))  # a cold key
     runs = []
-    real = grader.grade.run_assignment_notebooks
-    monkeypatch.setattr(grader.grade, "run_assignment_notebooks", lambda *a, **k: runs.append(1) or real(*a, **k))
+    real = grader.grading.grade.run_assignment_notebooks
+    monkeypatch.setattr(grader.grading.grade, "run_assignment_notebooks", lambda *a, **k: runs.append(1) or real(*a, **k))
     a = assignments.load("cs498dl_nn")
     result = grade_one(a, student_files(a, tmp_path / "ref"), tmp_path / "out", options)
     assert result.score == result.max_score > 0 and len(runs) == 1

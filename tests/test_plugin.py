@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from grader import assignment as assignments
 from grader.checks.plugin import GraderPlugin, live_oracle
+from grader.core import assignment as assignments
 from grader.jail.client import Worker, WorkerOptions
-from grader.reference import Reference
+from grader.oracle.reference import Reference
 
 pytest_plugins = ["pytester"]
 

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from grader import assignment as assignments
-from grader.discover import prepare
-from grader.grade import GradeOptions, grade_submission
-from grader.mistakes import Edit, apply_edits, student_files
+from grader.core import assignment as assignments
+from grader.core.assignment import student_files
+from grader.grading.discover import prepare
+from grader.grading.grade import GradeOptions, grade_submission
+from grader.grading.mistakes import Edit, apply_edits
 
 MODULES = GradeOptions(notebooks=False, select="not test_notebook and not test_cifar")
 DL = "models/neural_net.py"

@@ -7,7 +7,7 @@ import csv
 import numpy as np
 import pytest
 
-from grader.numeric import numerical_gradient, rel_error
+from grader.core.numeric import numerical_gradient, rel_error
 
 
 @pytest.fixture(scope="module")

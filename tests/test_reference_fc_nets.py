@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from grader.numeric import (elementwise_rel_error, numerical_gradient,
-                            numerical_gradient_array, rel_error)
+from grader.core.numeric import elementwise_rel_error, numerical_gradient, numerical_gradient_array, rel_error
 
 
 def assert_gradient_matches(numeric, analytic, name, worst=5e-4, typical=1e-6):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from grader.numeric import numerical_gradient, rel_error
+from grader.core.numeric import numerical_gradient, rel_error
 
 # Printed in seed 000.
 TOY_X = np.array([

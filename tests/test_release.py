@@ -14,14 +14,15 @@ from pathlib import Path
 
 import pytest
 
-from grader import assignment as assignments
-from grader.discover import prepare
-from grader.grade import GradeOptions, grade_submission
-from grader.mistakes import Edit, apply_edits, load_mistakes, make_mistaken_submission, student_files
-from grader.release import BEGIN, END, FINISH, START, stub_source
-from grader.replay import Tape, same_answers
-from grader.student import self_check
-from grader.template import public_checks, release
+from grader.authoring.release import public_checks, release
+from grader.core import assignment as assignments
+from grader.core.assignment import student_files
+from grader.core.solutions import BEGIN, END, FINISH, START, stub_source
+from grader.grading.discover import prepare
+from grader.grading.grade import GradeOptions, grade_submission
+from grader.grading.mistakes import Edit, apply_edits, load_mistakes, make_mistaken_submission
+from grader.oracle.replay import Tape, same_answers
+from grader.students.check import self_check
 
 NAMES = ["two_layer_net", "fc_nets", "cs498dl_nn", "softmax"]
 REPO = Path(__file__).resolve().parents[1]
@@ -103,7 +104,7 @@ def test_no_hidden_check_or_solution_reaches_the_students(name):
 def test_the_references_written_answers_are_blanked_in_the_release(name):
     """The reference notebook answers its inline questions; students get the course's placeholder
     after each marker (LaTeX around it kept), and every declared question still finds its cell."""
-    from grader.notebook import inline_answers, read_notebook
+    from grader.notebooks.run import inline_answers, read_notebook
 
     a = assignments.load(name)
     reference, _ = read_notebook(a.root / a.notebooks[0])

@@ -13,11 +13,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader import assignment as assignments
-from grader import replay
-from grader.mistakes import student_files
-from grader.replay import NotRecorded, RecordingReference, ReplayingReference, Tape, same_answers
-from grader.student import self_check
+from grader.core import assignment as assignments
+from grader.core.assignment import student_files
+from grader.oracle import replay
+from grader.oracle.replay import NotRecorded, RecordingReference, ReplayingReference, Tape, same_answers
+from grader.students.check import self_check
 
 REPO = Path(__file__).resolve().parents[1]
 TEMPLATES = REPO / "student_template"
@@ -25,7 +25,7 @@ NAMES = ["two_layer_net", "fc_nets", "cs498dl_nn", "softmax"]
 
 
 class _Reference:
-    """A stand-in for :class:`grader.reference.Reference`: one module of plain functions."""
+    """A stand-in for :class:`grader.oracle.reference.Reference`: one module of plain functions."""
 
     def module(self, name):
         def norm(x, param):

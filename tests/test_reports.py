@@ -13,14 +13,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-
 from conftest import HOSTILE_ERROR, HOSTILE_PRINT
+
 from grader.checks.record import MAX_POINTS, Recorder
 from grader.cli import main
+from grader.core.results import Answer, Artifact, CellError, CheckResult, NotebookRun, RunInfo, SubmissionResult
 from grader.report import write_class_reports, write_submission_reports
 from grader.report.charts import weight_grid
 from grader.report.exports import gradebook_csv, junit_xml
-from grader.results import Answer, Artifact, CellError, CheckResult, NotebookRun, RunInfo, SubmissionResult
 
 pytestmark = pytest.mark.xdist_group("reports")  # one worker reads the run's graded class (conftest)
 
@@ -242,7 +242,7 @@ def test_exported_weights_become_a_weight_grid_and_histories_curves_in_a_small_r
     """A notebook exporting its best net's parameters and its training stats: the first-layer
     weights are one picture of 50 units (not 460,800 points of "loss"), the histories curves, and
     the report stays small."""
-    from grader.notebook import history_curves
+    from grader.notebooks.run import history_curves
 
     rng = np.random.default_rng(0)
     params = {"W1": rng.normal(size=(3072, 50)), "b1": np.zeros(50), "W2": rng.normal(size=(50, 10)), "b2": np.zeros(10)}

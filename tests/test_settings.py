@@ -9,12 +9,12 @@ import shutil
 import pytest
 from click.testing import CliRunner
 
-from grader import assignment as assignments
-from grader.cache import cache_key, run_fingerprint, tree_hash
+from grader.batch.cache import cache_key, run_fingerprint, tree_hash
 from grader.cli import main
-from grader.errors import UsageError
-from grader.grade import GradeOptions
-from grader.settings import resolve
+from grader.core import assignment as assignments
+from grader.core.errors import UsageError
+from grader.core.settings import resolve
+from grader.grading.grade import GradeOptions
 
 
 def write_pyproject(folder, body):

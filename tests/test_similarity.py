@@ -14,18 +14,18 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from copies import disguise, reference_bodies, students, template_names, write_bodies, write_solution
-from grader import assignment as assignments
-from grader.batch import keep_own_code, run_info, unreadable
+
+from grader.batch.one import keep_own_code, run_info, unreadable
 from grader.cli import main
-from grader.discover import prepare
-from grader.files import write_json
-from grader.fingerprints import FULL, THRESHOLD, fingerprint, pair_shares, template_fingerprints, weight
-from grader.mistakes import student_files
-from grader.owncode import CODE_FILE, templates
-from grader.report import RESULT_FILE, write_class_reports
-from grader.similarity import SIMILARITY_FILE, SimilarityOptions, find_similar
+from grader.core import assignment as assignments
+from grader.core.assignment import student_files
+from grader.core.files import write_json
+from grader.grading.discover import prepare
+from grader.grading.owncode import CODE_FILE, templates
+from grader.report import RESULT_FILE, SIMILARITY_FILE, write_class_reports
+from grader.similarity.fingerprints import FULL, THRESHOLD, fingerprint, pair_shares, template_fingerprints, weight
+from grader.similarity.pairs import SimilarityOptions, find_similar
 
 ASSIGNMENTS = ["two_layer_net", "fc_nets", "softmax", "cs498dl_nn"]
 

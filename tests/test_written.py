@@ -14,13 +14,13 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-
-from grader import assignment as assignments
-from grader.errors import AssignmentError
-from grader.report import rerender
-from grader.review import prepare_review, serve
-from grader.written import Grade, answer_hash, load_written, parse_questions, save_grade
 from written_class import graded_with_answers, regraded_answer
+
+from grader.core import assignment as assignments
+from grader.core.errors import AssignmentError
+from grader.core.written import Grade, answer_hash, load_written, parse_questions, save_grade
+from grader.report import rerender
+from grader.review.server import prepare_review, serve
 
 SCHEMA = json.loads((Path(__file__).parent / "gradescope_results.schema.json").read_text())
 
@@ -53,7 +53,7 @@ def post(base: str, token: str, body: dict, host: str | None = None) -> tuple[in
 
 
 def test_every_bundled_notebook_question_is_declared_and_found():
-    from grader.notebook import inline_answers, read_notebook
+    from grader.notebooks.run import inline_answers, read_notebook
 
     for name in ("two_layer_net", "fc_nets"):
         spec = assignments.load(name)
@@ -199,7 +199,7 @@ def test_declaring_a_question_does_not_make_the_class_regrade(tmp_path):
     reference's measured times); changing anything else of the assignment does not."""
     import shutil
 
-    from grader.assignment import grading_digest
+    from grader.core.assignment import grading_digest
 
     root = tmp_path / "two_layer_net"
     shutil.copytree(assignments.load("two_layer_net").root, root)

@@ -7,11 +7,11 @@ import dataclasses
 import json
 from pathlib import Path
 
-from grader import assignment as assignments
-from grader.batch import run_info
-from grader.files import write_json
+from grader.batch.one import run_info
+from grader.core import assignment as assignments
+from grader.core.files import write_json
+from grader.core.results import Answer, CheckResult, NotebookRun, SubmissionResult
 from grader.report import RESULT_FILE, write_class_reports, write_submission_reports
-from grader.results import Answer, CheckResult, NotebookRun, SubmissionResult
 
 TUNING = ("# Tune your hyperparameters\nExperiment with different values.\n\n"
           "**Explain your hyperparameter tuning process below.**")

@@ -14,9 +14,10 @@ import sys
 import zipfile
 from pathlib import Path
 
-from grader import assignment as assignments
-from grader.mistakes import Edit, apply_edits, load_mistakes, make_mistaken_submission, student_files
-from grader.release import release_files
+from grader.core import assignment as assignments
+from grader.core.assignment import student_files
+from grader.core.solutions import release_files
+from grader.grading.mistakes import Edit, apply_edits, load_mistakes, make_mistaken_submission
 
 MODULE = "cs231n/classifiers/neural_net.py"
 

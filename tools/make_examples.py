@@ -13,9 +13,10 @@ import shutil
 import sys
 from pathlib import Path
 
-from grader import assignment as assignments
-from grader.mistakes import load_mistakes, make_mistaken_submission, student_files
-from grader.release import release_files
+from grader.core import assignment as assignments
+from grader.core.assignment import student_files
+from grader.core.solutions import release_files
+from grader.grading.mistakes import load_mistakes, make_mistaken_submission
 
 REPO = Path(__file__).resolve().parents[1]
 CLASSES = {

@@ -15,7 +15,6 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-
 REPO = Path(__file__).resolve().parents[1]
 
 

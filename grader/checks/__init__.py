@@ -6,17 +6,41 @@
     def test_toy_scores(student, reference):
         \"\"\"Scores of the toy network match the reference.\"\"\"
         ...
+
+The check context (:mod:`.context`), the pytest plugin that runs checks (:mod:`.plugin`), the
+``record`` fixture (:mod:`.record`) and the hints for common student exceptions (:mod:`.hints`)
+live here too.
+
+May import: :mod:`grader.oracle`, :mod:`grader.jail` (the client side), :mod:`grader.data`,
+:mod:`grader.core`; never the stages that use it (grading, notebooks, batch, report, ...).
 """
 
 from __future__ import annotations
 
 import pytest
 
-from . import l2
-from .interface import call_as_notebook
-from .helpers import (Mismatch, PartialCredit, as_array, as_dict, as_scalar, assert_close, assert_dict_close,
-                      assert_gradient, assert_gradient_sparse, assert_rel_error, assert_scalar_close,
-                      broadcast_equivalent, describe, grade_accuracy, metric, note, numeric_gradient_errors, plain)
+from grader.checks import l2
+from grader.checks.helpers import (
+    Mismatch,
+    PartialCredit,
+    as_array,
+    as_dict,
+    as_scalar,
+    assert_close,
+    assert_dict_close,
+    assert_gradient,
+    assert_gradient_sparse,
+    assert_rel_error,
+    assert_scalar_close,
+    broadcast_equivalent,
+    describe,
+    grade_accuracy,
+    metric,
+    note,
+    numeric_gradient_errors,
+    plain,
+)
+from grader.checks.interface import call_as_notebook
 
 
 def points(n: float):

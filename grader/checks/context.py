@@ -8,13 +8,14 @@ import hashlib
 import json
 from typing import Any, Callable
 
-from .. import __version__
-from ..assignment import Assignment, Calibration, Thresholds, grading_digest
-from ..calibration import prepare
-from ..data.cifar10 import Split, default_cache_dir
-from ..data.grading import GradingData, load_split, split_sizes
-from ..files import write_json
-from ..notebook import NotebookOutcome
+from grader.core.assignment import Assignment, Calibration, Thresholds, grading_digest
+from grader.core.files import write_json
+from grader.core.paths import default_cache_dir
+from grader.core.results import NotebookOutcome
+from grader.core.version import __version__
+from grader.data.cifar10 import Split
+from grader.data.grading import GradingData, load_split, split_sizes
+from grader.oracle.calibration import prepare
 
 
 class NotebookMissing(AssertionError):

@@ -11,8 +11,8 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from ..jail.client import RemoteObject
-from ..numeric import elementwise_rel_error, numerical_gradient, sparse_gradient_errors
+from grader.core.numeric import elementwise_rel_error, numerical_gradient, sparse_gradient_errors
+from grader.jail.client import RemoteObject
 
 SHOW_VALUES = 4
 _NOTES: list[str] = []  # the running check's notes (checks run one at a time in the grader)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import inspect
 from typing import Any, Mapping, Sequence
 
-from ..jail.client import RemoteObject
+from grader.jail.client import RemoteObject
 
 SKIP = {"self", "args", "kwargs"}
 

@@ -9,7 +9,7 @@ reference itself uses ``reg*sum(W**2)``.
 
 from __future__ import annotations
 
-from .helpers import note
+from grader.checks.helpers import note
 
 FIXED = {"reg*sum(W**2)": 1.0, "0.5*reg*sum(W**2)": 0.5}
 RTOL = 1e-6

@@ -29,14 +29,14 @@ from typing import Any, Callable, Iterator, Mapping
 import numpy as np
 import pytest
 
-from ..errors import StudentError, WorkerError
-from ..hints import hint_for
-from ..jail.client import RemoteObject, Session, Worker
-from ..reference import Reference
-from ..results import CheckResult
-from .context import CifarView, NotebookView
-from .helpers import Mismatch, PartialCredit, take_metrics, take_notes
-from .record import Recorder
+from grader.checks.context import CifarView, NotebookView
+from grader.checks.helpers import Mismatch, PartialCredit, take_metrics, take_notes
+from grader.checks.hints import hint_for
+from grader.checks.record import Recorder
+from grader.core.errors import StudentError, WorkerError
+from grader.core.results import CheckResult
+from grader.jail.client import RemoteObject, Session, Worker
+from grader.oracle.reference import Reference
 
 MARKERS = {
     "points(n): the number of points the check is worth (default 1)",

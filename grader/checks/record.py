@@ -14,8 +14,8 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from ..jail.client import RemoteObject
-from ..results import Artifact
+from grader.core.results import Artifact
+from grader.jail.client import RemoteObject
 
 MAX_POINTS = 500
 MAX_WEIGHTS = 4_000_000

@@ -1,8 +1,10 @@
-"""Datasets: CIFAR-10 in the original python-batch format, cached as .npy, plus a synthetic twin."""
+"""Datasets: CIFAR-10 in the original python-batch format, cached as .npy, plus a synthetic twin.
 
-from .cifar10 import Cifar10, load_cifar10, read_batch, split
-from .locate import locate_cifar10
-from .synthetic import write_synthetic_cifar10
+May import: :mod:`grader.core`."""
+
+from grader.data.cifar10 import Cifar10, load_cifar10, read_batch, split
+from grader.data.locate import locate_cifar10
+from grader.data.synthetic import write_synthetic_cifar10
 
 __all__ = ["Cifar10", "load_cifar10", "read_batch", "split", "locate_cifar10",
            "write_synthetic_cifar10"]

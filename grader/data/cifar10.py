@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import platformdirs
 
-from ..errors import DatasetFormatError
+from grader.core.errors import DatasetFormatError
+from grader.core.paths import default_cache_dir
 
 TRAIN_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6))
 TEST_BATCH = "test_batch"
@@ -93,10 +93,6 @@ def _cache_key(directory: Path) -> str:
         st = (directory / name).stat()
         h.update(f"{name}:{st.st_size}:{st.st_mtime_ns}".encode())
     return h.hexdigest()[:20]
-
-
-def default_cache_dir() -> Path:
-    return Path(os.environ.get("GRADER_CACHE_DIR") or platformdirs.user_cache_dir("grader"))
 
 
 def _save_atomic(path: Path, array: np.ndarray) -> None:

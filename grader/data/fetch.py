@@ -14,8 +14,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from ..errors import DownloadError
-from .cifar10 import batches_dir, is_cifar10_dir
+from grader.core.errors import DownloadError
+from grader.data.cifar10 import batches_dir, is_cifar10_dir
 
 OFFICIAL_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 OFFICIAL_MD5 = "c58f30108f718f92721af3b95e74349a"

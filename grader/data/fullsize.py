@@ -27,8 +27,9 @@ from typing import Mapping
 
 import numpy as np
 
-from .batchfile import meta_bytes, write_batch
-from .cifar10 import META, TEST_BATCH, TRAIN_BATCHES, batches_dir, default_cache_dir, load_cifar10
+from grader.core.paths import default_cache_dir
+from grader.data.batchfile import meta_bytes, write_batch
+from grader.data.cifar10 import META, TEST_BATCH, TRAIN_BATCHES, batches_dir, load_cifar10
 
 ROWS = 10000
 TRAIN_ROWS = ROWS * len(TRAIN_BATCHES)

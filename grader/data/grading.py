@@ -22,10 +22,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import DatasetNotFound, DatasetFormatError, UsageError
-from .cifar10 import Split, batches_dir, default_cache_dir, load_cifar10, split
-from .locate import locate_cifar10
-from .synthetic import SYNTHETIC_MARKER, write_synthetic_cifar10
+from grader.core.errors import DatasetFormatError, DatasetNotFound, UsageError
+from grader.core.paths import default_cache_dir
+from grader.data.cifar10 import Split, batches_dir, load_cifar10, split
+from grader.data.locate import locate_cifar10
+from grader.data.synthetic import SYNTHETIC_MARKER, write_synthetic_cifar10
 
 CHOICES = ("auto", "cifar10", "synthetic")
 SYNTHETIC_SIZE = {"per_batch": 600, "test": 500, "noise": 10.0}

@@ -8,9 +8,9 @@ from typing import Mapping
 
 import platformdirs
 
-from ..config import project_config
-from ..errors import DatasetNotFound
-from .cifar10 import batches_dir, is_cifar10_dir
+from grader.core.config import project_config
+from grader.core.errors import DatasetNotFound
+from grader.data.cifar10 import batches_dir, is_cifar10_dir
 
 FETCH_HINT = "Download it with:  grader data fetch cifar10   (or pass --dir / set CIFAR10_DIR)"
 

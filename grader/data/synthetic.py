@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .batchfile import meta_bytes, write_batch
-from .cifar10 import LABEL_NAMES, TEST_BATCH, TRAIN_BATCHES, META
+from grader.data.batchfile import meta_bytes, write_batch
+from grader.data.cifar10 import LABEL_NAMES, META, TEST_BATCH, TRAIN_BATCHES
 
 SYNTHETIC_MARKER = "SYNTHETIC-NOT-CIFAR10"
 

@@ -15,6 +15,8 @@ Layout of an image (``/autograder``, or ``GRADER_AUTOGRADER_ROOT``)::
 
 ``source/`` and ``grader/venv`` are readable by root only: student code, jailed or run as an
 unprivileged user, never sees the checks, the reference or the grader's packages.
+
+May import: every stage below the command line.
 """
 
 from __future__ import annotations

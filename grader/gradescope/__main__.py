@@ -1,5 +1,5 @@
 import sys
 
-from .image import main
+from grader.gradescope.image import main
 
 sys.exit(main(sys.argv[1:]))

@@ -23,13 +23,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from .. import __version__, environment
-from ..assignment import Assignment
-from ..ci import DISTRIBUTION
-from ..data.cifar10 import batches_dir, is_cifar10_dir
-from ..errors import BundleError
-from ..files import walk_files
-from . import CONFIG, BundleConfig
+from grader.core.assignment import Assignment
+from grader.core.errors import BundleError
+from grader.core.files import walk_files
+from grader.core.version import __version__
+from grader.data.cifar10 import batches_dir, is_cifar10_dir
+from grader.gradescope import CONFIG, BundleConfig
+from grader.jail import environment
+from grader.students.ci import DISTRIBUTION
 
 SCRIPTS = ("setup.sh", "run_autograder")
 MAX_BUNDLED_DATA = 400 << 20

@@ -19,18 +19,18 @@ import time
 import traceback
 from pathlib import Path
 
-from .. import __version__, environment
-from .. import assignment as assignments
-from ..assignment import Assignment
-from ..batch import grade_source, unreadable
-from ..data.fetch import fetch_cifar10
-from ..data.grading import GradingData, dataset_name, synthetic_dir
-from ..errors import BundleError, GraderError
-from ..files import write_json
-from ..grade import GradeOptions
-from ..mistakes import student_files
-from ..results import SubmissionResult
-from . import CONFIG, BundleConfig, autograder_root
+from grader.batch.one import grade_source, unreadable
+from grader.core import assignment as assignments
+from grader.core.assignment import Assignment, student_files
+from grader.core.errors import BundleError, GraderError
+from grader.core.files import write_json
+from grader.core.results import SubmissionResult
+from grader.core.version import __version__
+from grader.data.fetch import fetch_cifar10
+from grader.data.grading import GradingData, dataset_name, synthetic_dir
+from grader.gradescope import CONFIG, BundleConfig, autograder_root
+from grader.grading.grade import GradeOptions
+from grader.jail import environment
 
 WATCHDOG_MARGIN = 60.0   # seconds before Gradescope's timeout when an unfinished run reports
 CHECKS_SHARE = 0.25      # of the budget kept for module checks and reports (at most CHECKS_CAP)
@@ -146,7 +146,7 @@ def grade_upload(image: Image, folder: Path) -> SubmissionResult:
 
 def upload(folder: Path, spec: Assignment) -> Path | str:
     """What to grade in Gradescope's submission folder: the one zip or notebook uploaded alone,
-    else the folder (loose files are placed by name, see grader.discover); a message when empty."""
+    else the folder (loose files are placed by name, see grader.grading.discover); a message when empty."""
     entries = [p for p in sorted(folder.iterdir()) if p.name not in UPLOAD_DEBRIS and not p.name.startswith(".")] \
         if folder.is_dir() else []
     if not entries:

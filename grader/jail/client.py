@@ -25,12 +25,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import ProtocolError, StudentError, WorkerDied, WorkerError, WorkerTimeout
-from . import busy, codec
-from .cgroup import PidsGroup
-from ..files import scratch_dir
-from .sandbox import (MOUNT_JAIL, Interpreter, JailLimits, apply_limits, hand_over, interpreter_paths, launch,
-                      resolve_level, unprivileged_uid)
+from grader.core.errors import ProtocolError, StudentError, WorkerDied, WorkerError, WorkerTimeout
+from grader.core.files import scratch_dir
+from grader.jail import busy, codec
+from grader.jail.cgroup import PidsGroup
+from grader.jail.sandbox import (
+    MOUNT_JAIL,
+    Interpreter,
+    JailLimits,
+    apply_limits,
+    hand_over,
+    interpreter_paths,
+    launch,
+    resolve_level,
+    unprivileged_uid,
+)
 
 RUNTIME_FILES = ("_worker.py", "codec.py", MOUNT_JAIL)
 OUTPUT_LIMIT = 64 << 10

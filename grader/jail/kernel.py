@@ -19,11 +19,24 @@ from pathlib import Path
 
 from jupyter_client import AsyncKernelManager
 
-from .cgroup import PidsGroup
-from .sandbox import (JAILED, RUNTIME_IN_JAIL, SUBMISSION_IN_JAIL, Interpreter, JailLimits, Mount, death_prefix,
-                      drop_prefix, hand_over, interpreter_paths, limits_prefix, private_env, scrubbed_env,
-                      unprivileged_uid)
-from .sandbox import jail_prefix as sandbox_prefix
+from grader.jail.cgroup import PidsGroup
+from grader.jail.sandbox import (
+    JAILED,
+    RUNTIME_IN_JAIL,
+    SUBMISSION_IN_JAIL,
+    Interpreter,
+    JailLimits,
+    Mount,
+    death_prefix,
+    drop_prefix,
+    hand_over,
+    interpreter_paths,
+    limits_prefix,
+    private_env,
+    scrubbed_env,
+    unprivileged_uid,
+)
+from grader.jail.sandbox import jail_prefix as sandbox_prefix
 
 KERNEL_TASKS = 256  # ipykernel and zmq run a dozen threads; each thread counts as a task
 

@@ -27,8 +27,8 @@ import functools
 import json
 import os
 import resource
-import signal
 import shutil
+import signal
 import site
 import subprocess
 import sys
@@ -36,7 +36,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import SINGLE_THREADED
+from grader.core.version import SINGLE_THREADED
 
 LEVELS = ("bwrap", "unshare", "rlimits")
 JAILED = ("bwrap", "unshare")  # levels with a private file system
@@ -205,7 +205,7 @@ def _probe_namespaces() -> str:
 def required_level(requested: str | None, required: str = "none") -> str:
     """The level to grade at, or :class:`IsolationUnavailable` naming what is missing and how to
     get it when ``required`` (``none``, ``jail``: bwrap or unshare, ``bwrap``) is not met."""
-    from ..errors import IsolationUnavailable, UsageError
+    from grader.core.errors import IsolationUnavailable, UsageError
 
     try:
         level = resolve_level(requested)

@@ -1,6 +1,8 @@
 """Reports from stored results: per-submission HTML (student and instructor versions) and JUnit,
 the class dashboard and the gradebook CSV. Everything here reads only results, so
-``grader report OUT`` re-renders a graded class without regrading it."""
+``grader report OUT`` re-renders a graded class without regrading it.
+
+May import: :mod:`grader.core` (and matplotlib and jinja2); it never grades."""
 
 from __future__ import annotations
 
@@ -8,18 +10,18 @@ import json
 from pathlib import Path
 from typing import Sequence
 
-from ..errors import UsageError
-from ..files import write_json, write_text
-from ..results import RunInfo, SubmissionResult
-from ..similarity import load_similarity
-from ..written import Marked, Written, gradescope_tests, load_written, questions_of, written_points
-from .exports import gradebook_csv, junit_xml
-from .html import check_images, render_dashboard, render_submission
+from grader.core.errors import UsageError
+from grader.core.files import write_json, write_text
+from grader.core.results import RunInfo, SubmissionResult
+from grader.core.written import Marked, Written, gradescope_tests, load_written, questions_of, written_points
+from grader.report.exports import gradebook_csv, junit_xml
+from grader.report.html import check_images, render_dashboard, render_submission
 
 RESULT_FILE = "result.json"
 RUN_FILE = "run.json"
 STUDENT_REPORT = "report.html"
 INSTRUCTOR_REPORT = "report.instructor.html"
+SIMILARITY_FILE = "similarity.json"  # written by grader.similarity.pairs, shown on the dashboard
 
 
 def written_of(out: Path, result: SubmissionResult, run: RunInfo, written: Written | None = None) -> tuple[Marked, ...]:
@@ -61,6 +63,14 @@ def write_class_reports(out: Path, results: Sequence[SubmissionResult], run: Run
     write_text(out / "gradebook.csv", gradebook_csv(results, marked))
     write_text(out / "index.html", render_dashboard(results, run, load_similarity(out), marked))
     return out / "index.html"
+
+
+def load_similarity(out: Path) -> dict | None:
+    """What ``grader similarity`` last wrote into ``out``, or None."""
+    path = out / SIMILARITY_FILE
+    if not path.is_file():
+        return None
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def load_results(out: Path) -> list[SubmissionResult]:

@@ -13,7 +13,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..results import Artifact
+from grader.core.results import Artifact
 
 
 def _pyplot():

@@ -8,8 +8,8 @@ import re
 import xml.etree.ElementTree as ET
 from typing import Mapping, Sequence
 
-from ..results import CheckResult, SubmissionResult
-from ..written import Marked, written_points
+from grader.core.results import CheckResult, SubmissionResult
+from grader.core.written import Marked, written_points
 
 # XML 1.0 cannot carry most control characters; student output may contain anything.
 _NOT_XML = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")

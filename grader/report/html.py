@@ -16,11 +16,11 @@ from urllib.parse import quote
 import jinja2
 import markupsafe
 
-from ..paths import bundled
-from ..results import CheckResult, RunInfo, SubmissionResult
-from .charts import histogram_png, images_for
-from ..written import Marked, written_points
-from .exports import check_columns
+from grader.core.paths import bundled
+from grader.core.results import CheckResult, RunInfo, SubmissionResult
+from grader.core.written import Marked, written_points
+from grader.report.charts import histogram_png, images_for
+from grader.report.exports import check_columns
 
 AUDIENCES = ("student", "instructor")
 OUTCOME_LABELS = {"passed": "passed", "failed": "failed", "error": "error", "timeout": "timed out",
@@ -171,7 +171,7 @@ def similarity_view(data: dict | None, results: Sequence[SubmissionResult]) -> d
 
 
 def render_similar_pair(pair: dict[str, Any], sides: Sequence[dict[str, Any]], run: RunInfo) -> str:
-    """The side-by-side page of one flagged pair (``sides`` from :func:`grader.similarity.side_view`)."""
+    """The side-by-side page of one flagged pair (``sides`` from :func:`grader.similarity.pairs.side_view`)."""
     return environment().get_template("similar_pair.html.j2").render(run=run, pair=pair, a=sides[0], b=sides[1])
 
 

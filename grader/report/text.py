@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Sequence
 
-from ..results import SubmissionResult
+from grader.core.results import SubmissionResult
 
 NOTEBOOK_CAUSES = {
     "errors": "notebooks that raised errors",

@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from grader import assignment as assignments
-from grader.mistakes import load_mistakes, make_mistaken_submission, student_files
-from grader.release import release_files
+from grader.core import assignment as assignments
+from grader.core.assignment import student_files
+from grader.core.solutions import release_files
+from grader.grading.mistakes import load_mistakes, make_mistaken_submission
 
 MODULE = Path("cs231n/classifiers/neural_net.py")
 LEAK = "LEAKED"  # printed by an attack that managed to read something it must not see

@@ -13,10 +13,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader import assignment as assignments
-from grader.batch import grade_one
-from grader.grade import GradeOptions
-from grader.nbmodule import module_source
+from grader.batch.one import grade_one
+from grader.core import assignment as assignments
+from grader.grading.grade import GradeOptions
+from grader.notebooks.module import module_source
 
 REPO = Path(__file__).resolve().parents[2]
 PS1 = REPO / "bench" / "peers" / "ps1"
