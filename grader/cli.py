@@ -58,8 +58,13 @@ def env_group() -> None:
 
 @env_group.command("build")
 @click.argument("assignment")
-@click.option("--wheelhouse", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
-              envvar="GRADER_WHEELHOUSE", help="Install only from the wheels in this folder, offline.")
+@click.option(
+    "--wheelhouse",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    envvar="GRADER_WHEELHOUSE",
+    help="Install only from the wheels in this folder, offline.",
+)
 def env_build(assignment: str, wheelhouse: Path | None) -> None:
     """Build ASSIGNMENT's environment into the cache (once per machine; grading reuses it)."""
     spec = assignments.load(assignment)
@@ -68,14 +73,17 @@ def env_build(assignment: str, wheelhouse: Path | None) -> None:
         click.echo(f"{spec.name} declares no [environment]: student code runs on the grader's own Python")
         return
     installed = built.describe()["installed"]
-    click.echo(f"{spec.name}: {built.python} ({len(installed)} packages: "
-               f"{', '.join(p for p in installed if p.split('==')[0].lower() in ('numpy', 'six', 'ipykernel'))}...)")
+    click.echo(
+        f"{spec.name}: {built.python} ({len(installed)} packages: "
+        f"{', '.join(p for p in installed if p.split('==')[0].lower() in ('numpy', 'six', 'ipykernel'))}...)"
+    )
 
 
 @env_group.command("download")
 @click.argument("assignment")
-@click.option("-d", "--dest", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Folder to fill with wheels.")
+@click.option(
+    "-d", "--dest", type=click.Path(file_okay=False, path_type=Path), required=True, help="Folder to fill with wheels."
+)
 def env_download(assignment: str, dest: Path) -> None:
     """Download wheels of ASSIGNMENT's environment for `grader env build --wheelhouse` on a
     machine without the package index (same Python version and platform)."""
@@ -90,12 +98,21 @@ def data() -> None:
 
 @data.command("fetch")
 @click.argument("dataset", type=click.Choice(["cifar10"]))
-@click.option("--dir", "dest", type=click.Path(file_okay=False, path_type=Path),
-              default=None, help="Folder to download into [default: the user data dir].")
-@click.option("--url", default=fetching.OFFICIAL_URL, show_default=True,
-              envvar="GRADER_CIFAR10_URL", help="Mirror to download from.")
-@click.option("--md5", default=fetching.OFFICIAL_MD5, show_default=True,
-              help="Expected MD5 of the archive.")
+@click.option(
+    "--dir",
+    "dest",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder to download into [default: the user data dir].",
+)
+@click.option(
+    "--url",
+    default=fetching.OFFICIAL_URL,
+    show_default=True,
+    envvar="GRADER_CIFAR10_URL",
+    help="Mirror to download from.",
+)
+@click.option("--md5", default=fetching.OFFICIAL_MD5, show_default=True, help="Expected MD5 of the archive.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def data_fetch(dataset: str, dest: Path | None, url: str, md5: str, quiet: bool) -> None:
     """Download DATASET, verify its checksum and unpack it."""
@@ -106,8 +123,7 @@ def data_fetch(dataset: str, dest: Path | None, url: str, md5: str, quiet: bool)
 
 @data.command("locate")
 @click.argument("dataset", type=click.Choice(["cifar10"]))
-@click.option("--dir", "cli_dir", type=click.Path(path_type=Path), default=None,
-              help="Look here first.")
+@click.option("--dir", "cli_dir", type=click.Path(path_type=Path), default=None, help="Look here first.")
 def data_locate(dataset: str, cli_dir: Path | None) -> None:
     """Print where DATASET is found (flag > CIFAR10_DIR > [tool.grader] > user data dir)."""
     click.echo(str(locate_cifar10(cli_dir)))
@@ -116,33 +132,85 @@ def data_locate(dataset: str, cli_dir: Path | None) -> None:
 @main.command("grade")
 @click.argument("assignment")
 @click.argument("submissions", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Folder for results, one sub-folder per submission [default: grader-out].")
-@click.option("-j", "--jobs", type=click.IntRange(min=0), default=None,
-              help="Submissions graded at once [default: 0 = one per core].")
-@click.option("--scheduler", default=None, metavar="tcp://HOST:PORT",
-              help="Grade on this Dask cluster instead of this machine's cores.")
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for results, one sub-folder per submission [default: grader-out].",
+)
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Submissions graded at once [default: 0 = one per core].",
+)
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="tcp://HOST:PORT",
+    help="Grade on this Dask cluster instead of this machine's cores.",
+)
 @click.option("--force", is_flag=True, help="Regrade every submission, even those unchanged since the last run.")
-@click.option("--isolation", type=click.Choice(ISOLATIONS), default=None,
-              help="How to jail student code [default: auto = the strongest available].")
+@click.option(
+    "--isolation",
+    type=click.Choice(ISOLATIONS),
+    default=None,
+    help="How to jail student code [default: auto = the strongest available].",
+)
 @click.option("--public-only", is_flag=True, help="Run only the public checks.")
-@click.option("-k", "--select", default="", metavar="EXPR",
-              help="Run only the checks whose names match this pytest -k expression.")
-@click.option("--fail-under", type=float, default=None,
-              help="Exit with code 6 when a submission scores below this percentage.")
-@click.option("--dataset", type=click.Choice(CHOICES), default=None,
-              help="Data for notebooks and accuracy checks [default: auto = CIFAR-10 if found, else synthetic].")
-@click.option("--cifar10-dir", type=click.Path(path_type=Path), default=None,
-              help="Where CIFAR-10 is (else CIFAR10_DIR, [tool.grader] cifar10_dir, the user data dir).")
-@click.option("--notebooks/--no-notebooks", default=None,
-              help="Run the notebooks [default: yes]; without them their checks fail.")
-@click.option("--set", "overrides", multiple=True, metavar="NAME=VALUE", envvar="GRADER_NOTEBOOK_SET",
-              help="Set a notebook variable after its parameters cell, e.g. --set ITERATION_BUDGET=0.1 "
-                   "(VALUE is a Python literal; repeatable).")
-@click.option("--similarity", "compare", is_flag=True,
-              help="Then compare the students' own code pairwise (see `grader similarity`).")
-def grade(assignment: str, submissions: tuple[Path, ...], cifar10_dir: Path | None, select: str,
-          public_only: bool, force: bool, overrides: tuple[str, ...], compare: bool, **given) -> None:
+@click.option(
+    "-k",
+    "--select",
+    default="",
+    metavar="EXPR",
+    help="Run only the checks whose names match this pytest -k expression.",
+)
+@click.option(
+    "--fail-under", type=float, default=None, help="Exit with code 6 when a submission scores below this percentage."
+)
+@click.option(
+    "--dataset",
+    type=click.Choice(CHOICES),
+    default=None,
+    help="Data for notebooks and accuracy checks [default: auto = CIFAR-10 if found, else synthetic].",
+)
+@click.option(
+    "--cifar10-dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Where CIFAR-10 is (else CIFAR10_DIR, [tool.grader] cifar10_dir, the user data dir).",
+)
+@click.option(
+    "--notebooks/--no-notebooks", default=None, help="Run the notebooks [default: yes]; without them their checks fail."
+)
+@click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="NAME=VALUE",
+    envvar="GRADER_NOTEBOOK_SET",
+    help="Set a notebook variable after its parameters cell, e.g. --set ITERATION_BUDGET=0.1 "
+    "(VALUE is a Python literal; repeatable).",
+)
+@click.option(
+    "--similarity",
+    "compare",
+    is_flag=True,
+    help="Then compare the students' own code pairwise (see `grader similarity`).",
+)
+def grade(
+    assignment: str,
+    submissions: tuple[Path, ...],
+    cifar10_dir: Path | None,
+    select: str,
+    public_only: bool,
+    force: bool,
+    overrides: tuple[str, ...],
+    compare: bool,
+    **given,
+) -> None:
     """Grade SUBMISSIONS (folders, .zip files, notebooks, or class folders) for ASSIGNMENT.
 
     ASSIGNMENT is a built-in name (see `grader assignments`) or an assignment folder. A class
@@ -161,14 +229,27 @@ def grade(assignment: str, submissions: tuple[Path, ...], cifar10_dir: Path | No
     data = grading_data(conf["dataset"], cifar10_dir)
     if data.note:
         click.echo(f"warning: {data.note}", err=True)
-    grading = GradeOptions(isolation=conf["isolation"], public_only=public_only, select=select, data=data,
-                           notebooks=conf["notebooks"], parameters=parse_overrides(overrides), wheelhouse=wheelhouse)
+    grading = GradeOptions(
+        isolation=conf["isolation"],
+        public_only=public_only,
+        select=select,
+        data=data,
+        notebooks=conf["notebooks"],
+        parameters=parse_overrides(overrides),
+        wheelhouse=wheelhouse,
+    )
     out = Path(conf["out"])
     jobs = effective_jobs(conf["jobs"])
     with tqdm(desc="grading", unit="submission", disable=None, leave=False, dynamic_ncols=True) as bar:
-        options = BatchOptions(grading, jobs=jobs, scheduler=conf["scheduler"], force=force,
-                               on_start=lambda n: bar.reset(total=n),
-                               on_done=lambda r, reused: reused or bar.update(), dataset=data.describe())
+        options = BatchOptions(
+            grading,
+            jobs=jobs,
+            scheduler=conf["scheduler"],
+            force=force,
+            on_start=lambda n: bar.reset(total=n),
+            on_done=lambda r, reused: None if reused else bar.update(),
+            dataset=data.describe(),
+        )
         batch = grade_all(spec, submissions, out, options)
     show_batch(batch, out, jobs, conf["scheduler"])
     if compare:
@@ -188,11 +269,13 @@ def show_batch(batch, out: Path, jobs: int, scheduler: str) -> None:
     if causes:
         click.echo("\n" + causes)
     where = f"on {scheduler}" if scheduler else f"{jobs} at a time"
-    reused = (f"; {batch.reused} unchanged since the last run kept their results (--force regrades them)"
-              if batch.reused else "")
+    reused = (
+        f"; {batch.reused} unchanged since the last run kept their results (--force regrades them)"
+        if batch.reused
+        else ""
+    )
     click.echo(f"\nGraded {batch.graded} submission{'s' * (batch.graded != 1)} {where}{reused}.")
-    click.echo(f"Results: {out}/<submission>/results.json, report.html, junit.xml; "
-               f"gradebook: {out / 'gradebook.csv'}")
+    click.echo(f"Results: {out}/<submission>/results.json, report.html, junit.xml; gradebook: {out / 'gradebook.csv'}")
     click.echo(f"Class dashboard: {out / 'index.html'}")
 
 
@@ -236,12 +319,27 @@ def parse_overrides(items: tuple[str, ...]) -> tuple[tuple[str, object], ...]:
 @main.command("check")
 @click.argument("assignment", required=False)
 @click.option("-k", "--select", default="", metavar="EXPR", help="Run only the checks matching this expression.")
-@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Also write report.html, junit.xml and results.json into this folder (for CI).")
-@click.option("--fail-under", type=float, default=100.0, show_default=True,
-              help="Exit with code 6 when the public score is below this percentage.")
-@click.option("--isolation", type=click.Choice(ISOLATIONS), default=None, envvar="GRADER_ISOLATION",
-              help="How to jail your code [default: auto].")
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Also write report.html, junit.xml and results.json into this folder (for CI).",
+)
+@click.option(
+    "--fail-under",
+    type=float,
+    default=100.0,
+    show_default=True,
+    help="Exit with code 6 when the public score is below this percentage.",
+)
+@click.option(
+    "--isolation",
+    type=click.Choice(ISOLATIONS),
+    default=None,
+    envvar="GRADER_ISOLATION",
+    help="How to jail your code [default: auto].",
+)
 def check(assignment: str | None, select: str, out: Path | None, fail_under: float, isolation: str | None) -> None:
     """Check your work on the public checks, inside the assignment folder you received.
 
@@ -256,41 +354,85 @@ def check(assignment: str | None, select: str, out: Path | None, fail_under: flo
         click.echo(f"Report: {folder / 'report.html'}  JUnit: {folder / 'junit.xml'}")
     result = report.result
     if result.below(fail_under):
-        raise ScoreBelowThreshold(f"{100 * result.score / max(result.max_score, 1e-9):.0f}% of the public "
-                                  f"points, below the {fail_under:g}% required")
+        raise ScoreBelowThreshold(
+            f"{100 * result.score / max(result.max_score, 1e-9):.0f}% of the public "
+            f"points, below the {fail_under:g}% required"
+        )
 
 
 @main.command("release")
 @click.argument("assignment")
-@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Folder to write [default: student_template/<name> in the current folder].")
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder to write [default: student_template/<name> in the current folder].",
+)
 def release_command(assignment: str, out: Path | None) -> None:
     """Write the student version of ASSIGNMENT: solutions stubbed, public checks and the
     reference's recorded answers for `grader check`, no hidden check or solution."""
     spec = assignments.load(assignment)
     dest = out or Path("student_template") / spec.root.name
     info = release(spec, dest)
-    click.echo(f"Released {spec.name} to {dest}: {len(info.public)} public checks, {info.answers} recorded "
-               f"answers; withheld {info.hidden} hidden and {len(info.grading_time)} grading-time checks.")
+    click.echo(
+        f"Released {spec.name} to {dest}: {len(info.public)} public checks, {info.answers} recorded "
+        f"answers; withheld {info.hidden} hidden and {len(info.grading_time)} grading-time checks."
+    )
 
 
 @main.command("gradescope")
 @click.argument("assignment")
-@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("autograder.zip"),
-              show_default=True, help="The zip to write.")
-@click.option("--dataset", default="cifar10", show_default=True, metavar="cifar10|synthetic|DIR",
-              help="cifar10: downloaded and checksummed at setup; synthetic: the grader's own; DIR: a folder "
-                   "with CIFAR-10's python batches, put in the zip.")
-@click.option("--hidden-visibility", type=click.Choice(HIDDEN_VISIBILITIES), default=None,
-              help="When students see hidden checks [default: the assignment's, else after_published].")
-@click.option("--time-budget", type=click.FloatRange(60, 86400), default=None, metavar="SECONDS",
-              help="The autograder timeout set on Gradescope [default: the assignment's, else 2400].")
-@click.option("--wheelhouse", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
-              help="Take the grader's wheel and its dependencies from this folder (offline).")
-@click.option("--student-wheelhouse", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
-              help="Take the students' environment's wheels from this folder (offline; see `grader env download`).")
-def gradescope(assignment: str, out: Path, dataset: str, hidden_visibility: str | None, time_budget: float | None,
-               wheelhouse: Path | None, student_wheelhouse: Path | None) -> None:
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("autograder.zip"),
+    show_default=True,
+    help="The zip to write.",
+)
+@click.option(
+    "--dataset",
+    default="cifar10",
+    show_default=True,
+    metavar="cifar10|synthetic|DIR",
+    help="cifar10: downloaded and checksummed at setup; synthetic: the grader's own; DIR: a folder "
+    "with CIFAR-10's python batches, put in the zip.",
+)
+@click.option(
+    "--hidden-visibility",
+    type=click.Choice(HIDDEN_VISIBILITIES),
+    default=None,
+    help="When students see hidden checks [default: the assignment's, else after_published].",
+)
+@click.option(
+    "--time-budget",
+    type=click.FloatRange(60, 86400),
+    default=None,
+    metavar="SECONDS",
+    help="The autograder timeout set on Gradescope [default: the assignment's, else 2400].",
+)
+@click.option(
+    "--wheelhouse",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="Take the grader's wheel and its dependencies from this folder (offline).",
+)
+@click.option(
+    "--student-wheelhouse",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="Take the students' environment's wheels from this folder (offline; see `grader env download`).",
+)
+def gradescope(
+    assignment: str,
+    out: Path,
+    dataset: str,
+    hidden_visibility: str | None,
+    time_budget: float | None,
+    wheelhouse: Path | None,
+    student_wheelhouse: Path | None,
+) -> None:
     """Write the Gradescope autograder zip of ASSIGNMENT: upload it on the assignment's
     "Configure Autograder" page. The image installs this grader, the students' environment and
     the dataset from it, and proves itself by grading the reference (full marks) once."""
@@ -306,11 +448,20 @@ def ci() -> None:
 
 
 @ci.command("init")
-@click.option("--fail-under", type=float, default=100.0, show_default=True,
-              help="Fail the build below this percentage of the public points.")
-@click.option("--install", default="", envvar="GRADER_CI_INSTALL",
-              help="What the jobs pip-install: a git+https://... URL or a wheel URL of your course's grader "
-                   "(or nn-grader==VERSION once published) [required until nn-grader is on PyPI].")
+@click.option(
+    "--fail-under",
+    type=float,
+    default=100.0,
+    show_default=True,
+    help="Fail the build below this percentage of the public points.",
+)
+@click.option(
+    "--install",
+    default="",
+    envvar="GRADER_CI_INSTALL",
+    help="What the jobs pip-install: a git+https://... URL or a wheel URL of your course's grader "
+    "(or nn-grader==VERSION once published) [required until nn-grader is on PyPI].",
+)
 @click.option("--github/--no-github", default=True, help="Write .github/workflows/grader.yml.")
 @click.option("--gitlab/--no-gitlab", default=True, help="Write .gitlab-ci.yml.")
 @click.option("--force", is_flag=True, help="Replace existing CI files.")
@@ -327,12 +478,22 @@ def ci_init(fail_under: float, install: str, github: bool, gitlab: bool, force: 
 
 @main.command("similarity")
 @click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--known", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
-              help="A folder of solutions collected elsewhere (as submissions or loose files) to compare with.")
-@click.option("--threshold", type=click.FloatRange(0.0, 1.0), default=THRESHOLD, show_default=True,
-              help="Flag a pair when this share of one side's own code is found in the other.")
-@click.option("--assignment", "name", default=None,
-              help="The assignment OUT was graded for [default: the one in OUT/run.json].")
+@click.option(
+    "--known",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="A folder of solutions collected elsewhere (as submissions or loose files) to compare with.",
+)
+@click.option(
+    "--threshold",
+    type=click.FloatRange(0.0, 1.0),
+    default=THRESHOLD,
+    show_default=True,
+    help="Flag a pair when this share of one side's own code is found in the other.",
+)
+@click.option(
+    "--assignment", "name", default=None, help="The assignment OUT was graded for [default: the one in OUT/run.json]."
+)
 def similarity(out: Path, known: Path | None, threshold: float, name: str | None) -> None:
     """Compare the students' own code in the graded folder OUT: every pair, and every submission
     with the files under --known. Writes OUT/similarity.json, a side-by-side page per flagged pair,
@@ -355,14 +516,17 @@ def similar_code(spec: assignments.Assignment, out: Path, options: SimilarityOpt
 def show_similar(found: dict) -> None:
     pairs = found["pairs"]
     common = len(found["common_pairs"])
-    click.echo(f"Similar code: {found['submissions']} submissions and {found['known_files']} known files compared; "
-               f"{len(pairs)} pair{'s' * (len(pairs) != 1)} flagged"
-               + (f", {common} more alike in code much of the class shares" if common else "")
-               + " (details: similarity.json, dashboard).")
+    click.echo(
+        f"Similar code: {found['submissions']} submissions and {found['known_files']} known files compared; "
+        f"{len(pairs)} pair{'s' * (len(pairs) != 1)} flagged"
+        + (f", {common} more alike in code much of the class shares" if common else "")
+        + " (details: similarity.json, dashboard)."
+    )
     for p in pairs[:10]:
         a, b = next(iter(p["a"].values())), next(iter(p["b"].values()))
-        click.echo(f"  {a} ~ {'known ' if 'known' in p['b'] else ''}{b}: "
-                   f"{100 * p['share_a']:.0f}% / {100 * p['share_b']:.0f}%")
+        click.echo(
+            f"  {a} ~ {'known ' if 'known' in p['b'] else ''}{b}: {100 * p['share_a']:.0f}% / {100 * p['share_b']:.0f}%"
+        )
     if len(pairs) > 10:
         click.echo(f"  ... and {len(pairs) - 10} more")
     for name, why in found["not_compared"].items():
@@ -371,13 +535,18 @@ def show_similar(found: dict) -> None:
 
 @main.command("review")
 @click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to listen on; any other than 127.0.0.1 lets others on the network reach the "
-                   "page (the token in its address still guards it).")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on; any other than 127.0.0.1 lets others on the network reach the "
+    "page (the token in its address still guards it).",
+)
 @click.option("--port", type=click.IntRange(0, 65535), default=0, help="Port [default: a free one].")
 @click.option("--no-browser", is_flag=True, help="Only print the address; do not open a browser.")
-@click.option("--assignment", "name", default=None,
-              help="The assignment OUT was graded for [default: the one in OUT/run.json].")
+@click.option(
+    "--assignment", "name", default=None, help="The assignment OUT was graded for [default: the one in OUT/run.json]."
+)
 def review(out: Path, host: str, port: int, no_browser: bool, name: str | None) -> None:
     """Grade the written answers of the graded folder OUT in the browser, question by question.
     Grades are saved to OUT/written.json on every change; on Ctrl-C every report, the dashboard,
@@ -386,8 +555,10 @@ def review(out: Path, host: str, port: int, no_browser: bool, name: str | None) 
     session = prepare_review(out, spec.written)
     server = serve(session, host, port)
     address = url_of(server, session)
-    click.echo(f"Written answers of {out}: {address}\nGrades are saved to {out / WRITTEN_FILE} as you go; "
-               "press Ctrl-C when done.")
+    click.echo(
+        f"Written answers of {out}: {address}\nGrades are saved to {out / WRITTEN_FILE} as you go; "
+        "press Ctrl-C when done."
+    )
     if not no_browser:
         webbrowser.open(address)
     # Ctrl-C, or a TERM from a process manager, ends it (even started in the background, where

@@ -51,7 +51,7 @@ class Release:
     answers: int
 
 
-def _decorator_names(node: ast.FunctionDef) -> set[str]:
+def _decorator_names(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> set[str]:
     names = set()
     for deco in node.decorator_list:
         target = deco.func if isinstance(deco, ast.Call) else deco
@@ -104,33 +104,38 @@ def public_checks(checks: Path) -> tuple[dict[str, str], list[tuple[str, str]]]:
     for name, tree in trees.items():
         for node in tree.body:
             why = _withheld(node)
-            if why:
+            if why and isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 withheld.append((f"{name}::{node.name}", why))
                 dropped.add(id(node))
     while True:  # drop helpers and constants that only withheld checks used
         used = _used_names(trees, dropped)
-        unused = {id(n) for t in trees.values() for n in t.body
-                  if id(n) not in dropped and _defined_name(n) and _defined_name(n) not in used}
+        unused = {
+            id(n)
+            for t in trees.values()
+            for n in t.body
+            if id(n) not in dropped and _defined_name(n) and _defined_name(n) not in used
+        }
         if not unused:
             break
         dropped |= unused
     shipped = {}
     for name, tree in trees.items():
         kept = [n for n in tree.body if id(n) not in dropped]
-        if name.startswith("test") and not any(isinstance(n, ast.FunctionDef) and n.name.startswith("test")
-                                               for n in kept):
+        if name.startswith("test") and not any(
+            isinstance(n, ast.FunctionDef) and n.name.startswith("test") for n in kept
+        ):
             continue
         shipped[name] = _cut(sources[name], [n for n in tree.body if id(n) in dropped])
     return shipped, withheld
 
 
-def _cut(text: str, nodes: list[ast.AST]) -> str:
+def _cut(text: str, nodes: list[ast.stmt]) -> str:
     """``text`` without the lines of ``nodes`` (decorators included), blank runs tidied."""
     lines = text.splitlines()
-    gone = set()
+    gone: set[int] = set()
     for node in nodes:
         first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
-        gone.update(range(first - 1, node.end_lineno))
+        gone.update(range(first - 1, node.end_lineno or node.lineno))
     kept = [line for i, line in enumerate(lines) if i not in gone]
     out: list[str] = []
     for line in kept:
@@ -155,16 +160,30 @@ def release(assignment: Assignment, dest: Path, isolation: str | None = None) ->
             shutil.copyfile(path, meta / "checks" / path.name)
     tape, public = record_answers(assignment, assignments.load(meta), isolation)
     tape.save(meta / "answers")
-    info = Release(dest, tuple(public), sum(w == "hidden" for _, w in withheld),
-                   tuple(c for c, w in withheld if w == "grading-time"), len(tape.steps))
-    (meta / "release.json").write_text(json.dumps({
-        "assignment": assignment.name, "grader_version": __version__, "public_checks": list(info.public),
-        "hidden_checks": info.hidden, "grading_time_checks": list(info.grading_time)}, indent=2) + "\n")
+    info = Release(
+        dest,
+        tuple(public),
+        sum(w == "hidden" for _, w in withheld),
+        tuple(c for c, w in withheld if w == "grading-time"),
+        len(tape.steps),
+    )
+    (meta / "release.json").write_text(
+        json.dumps(
+            {
+                "assignment": assignment.name,
+                "grader_version": __version__,
+                "public_checks": list(info.public),
+                "hidden_checks": info.hidden,
+                "grading_time_checks": list(info.grading_time),
+            },
+            indent=2,
+        )
+        + "\n"
+    )
     return info
 
 
-def record_answers(assignment: Assignment, shipped: Assignment,
-                   isolation: str | None) -> tuple[Tape, list[str]]:
+def record_answers(assignment: Assignment, shipped: Assignment, isolation: str | None) -> tuple[Tape, list[str]]:
     """Run the shipped checks against the reference, then each catalogued mistake, recording the
     reference's answers; the reference must pass every one of them."""
     tape = Tape()

@@ -24,10 +24,14 @@ from grader.report import RESULT_FILE, STUDENT_REPORT
 def options_digest(options: GradeOptions) -> dict:
     """The options that change what a grading produces, as plain data."""
     data = options.data
-    return {"isolation": options.isolation or "auto", "public_only": options.public_only,
-            "select": options.select, "notebooks": options.notebooks,
-            "parameters": [[name, repr(value)] for name, value in options.parameters],
-            "dataset": data.name if data else ""}
+    return {
+        "isolation": options.isolation or "auto",
+        "public_only": options.public_only,
+        "select": options.select,
+        "notebooks": options.notebooks,
+        "parameters": [[name, repr(value)] for name, value in options.parameters],
+        "dataset": data.name if data else "",
+    }
 
 
 def run_fingerprint(assignment: Assignment, options: GradeOptions) -> str:

@@ -22,8 +22,8 @@ import tempfile
 import threading
 import urllib.parse
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from grader.core.assignment import Assignment
 from grader.core.errors import GraderError, UsageError
@@ -55,8 +55,9 @@ def pack_submission(source: Path) -> tuple[str, bytes]:
     return source.name, source.read_bytes()
 
 
-def grade_on_cluster(address: str, assignment: Assignment, tasks, out: Path, options: GradeOptions,
-                     run: RunInfo) -> Iterator[SubmissionResult]:
+def grade_on_cluster(
+    address: str, assignment: Assignment, tasks, out: Path, options: GradeOptions, run: RunInfo
+) -> Iterator[SubmissionResult]:
     """Submit every task to the scheduler at ``address``; yield results as they come back."""
     try:
         from distributed import Client, as_completed
@@ -73,9 +74,22 @@ def grade_on_cluster(address: str, assignment: Assignment, tasks, out: Path, opt
         raise UsageError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
     with client:
         shared = client.scatter(bundle, broadcast=True)
-        futures = [client.submit(grade_remote, shared, digest, assignment.root.name, *pack_submission(t.source),
-                                 remote, data, run, t.key, key=f"grade-{t.id}-{t.key[:12]}", pure=False)
-                   for t in tasks]
+        futures = [
+            client.submit(
+                grade_remote,
+                shared,
+                digest,
+                assignment.root.name,
+                *pack_submission(t.source),
+                remote,
+                data,
+                run,
+                t.key,
+                key=f"grade-{t.id}-{t.key[:12]}",
+                pure=False,
+            )
+            for t in tasks
+        ]
         for future in as_completed(futures):
             yield land(future.result(), out)
 
@@ -100,8 +114,17 @@ def land(files: dict[str, bytes], out: Path) -> SubmissionResult:
     return SubmissionResult.from_json(json.loads(files[result_name].decode("utf-8")))
 
 
-def grade_remote(bundle: bytes, digest: str, folder: str, name: str, payload: bytes, options: GradeOptions,
-                 data: tuple[str, str] | None, run: RunInfo, key: str) -> dict[str, bytes]:
+def grade_remote(
+    bundle: bytes,
+    digest: str,
+    folder: str,
+    name: str,
+    payload: bytes,
+    options: GradeOptions,
+    data: tuple[str, str] | None,
+    run: RunInfo,
+    key: str,
+) -> dict[str, bytes]:
     """Runs on a Dask worker: grade one submission and return the files written, by path."""
     from grader.batch.one import grade_one
     from grader.core import assignment as assignments
@@ -115,8 +138,11 @@ def grade_remote(bundle: bytes, digest: str, folder: str, name: str, payload: by
             source.write_bytes(payload)
             out = Path(tmp, "out")
             result = grade_one(assignment, source, out, options, run, key)
-            return {p.relative_to(out).as_posix(): p.read_bytes()
-                    for p in sorted((out / result.submission).rglob("*")) if p.is_file()}
+            return {
+                p.relative_to(out).as_posix(): p.read_bytes()
+                for p in sorted((out / result.submission).rglob("*"))
+                if p.is_file()
+            }
 
 
 def _unpacked_assignment(bundle: bytes, digest: str, folder: str) -> Path:

@@ -24,20 +24,33 @@ from grader.report import RESULT_FILE, write_gradescope_results, write_submissio
 
 
 def unreadable(source: Path, assignment: Assignment, message: str) -> SubmissionResult:
-    return SubmissionResult(submission=submission_id(source), assignment=assignment.name, checks=(),
-                            isolation="none", grader_version=__version__, content_hash="",
-                            problems=(message,))
+    return SubmissionResult(
+        submission=submission_id(source),
+        assignment=assignment.name,
+        checks=(),
+        isolation="none",
+        grader_version=__version__,
+        content_hash="",
+        problems=(message,),
+    )
 
 
 def run_info(assignment: Assignment, dataset: str = "") -> RunInfo:
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    return RunInfo(assignment=assignment.name, title=assignment.title, grader_version=__version__,
-                   date=now, dataset=dataset, source=str(assignment.root),
-                   written=tuple(q.to_json() for q in assignment.written))
+    return RunInfo(
+        assignment=assignment.name,
+        title=assignment.title,
+        grader_version=__version__,
+        date=now,
+        dataset=dataset,
+        source=str(assignment.root),
+        written=tuple(q.to_json() for q in assignment.written),
+    )
 
 
-def grade_one(assignment: Assignment, source: Path, out: Path, options: GradeOptions,
-              run: RunInfo | None = None, key: str = "") -> SubmissionResult:
+def grade_one(
+    assignment: Assignment, source: Path, out: Path, options: GradeOptions, run: RunInfo | None = None, key: str = ""
+) -> SubmissionResult:
     """Prepare, grade and write one submission (reports, JUnit, Gradescope ``results.json``,
     then ``result.json`` stamped with ``key``). An unreadable submission gets a result that says
     why; a grader bug on one submission is reported in its result instead of ending the batch."""
@@ -46,8 +59,9 @@ def grade_one(assignment: Assignment, source: Path, out: Path, options: GradeOpt
     return result
 
 
-def grade_source(assignment: Assignment, source: Path, options: GradeOptions, folder: Path | None,
-                 key: str = "") -> SubmissionResult:
+def grade_source(
+    assignment: Assignment, source: Path, options: GradeOptions, folder: Path | None, key: str = ""
+) -> SubmissionResult:
     """Prepare and grade one submission (artifacts into ``folder`` when given); the result says
     why when it cannot be read or a grader bug stopped it."""
     tmp = scratch_dir("grader-sub-")
@@ -56,8 +70,7 @@ def grade_source(assignment: Assignment, source: Path, options: GradeOptions, fo
             submission: Submission = prepare(source, assignment, Path(tmp))
             if folder is not None:
                 keep_own_code(assignment, submission, folder)
-            result = dataclasses.replace(grade_submission(assignment, submission, options, folder),
-                                         cache_key=key)
+            result = dataclasses.replace(grade_submission(assignment, submission, options, folder), cache_key=key)
         except SubmissionError as exc:  # as deterministic as a grade: kept under the key
             result = dataclasses.replace(unreadable(source, assignment, exc.message), cache_key=key)
         except GraderError as exc:
@@ -65,8 +78,12 @@ def grade_source(assignment: Assignment, source: Path, options: GradeOptions, fo
                 raise  # the assignment, checks or dataset are broken: every submission would fail
             result = unreadable(source, assignment, f"grading stopped: {exc.message}")
         except Exception as exc:  # a grader bug must cost one submission, never the batch
-            result = unreadable(source, assignment, f"internal grader error (please report it): "
-                                f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=-3)}")
+            result = unreadable(
+                source,
+                assignment,
+                f"internal grader error (please report it): "
+                f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=-3)}",
+            )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return result
@@ -89,6 +106,9 @@ def write_outputs(folder: Path, result: SubmissionResult, run: RunInfo) -> None:
     try:
         write_submission_reports(folder, result, run, marked)
     except Exception as exc:  # a report bug must not cost the grade or the batch: results are written
-        warnings.warn(f"could not render the reports of {result.submission}: {type(exc).__name__}: {exc}; "
-                      f"its results are in {folder / RESULT_FILE}", stacklevel=1)
+        warnings.warn(
+            f"could not render the reports of {result.submission}: {type(exc).__name__}: {exc}; "
+            f"its results are in {folder / RESULT_FILE}",
+            stacklevel=1,
+        )
     write_json(folder / RESULT_FILE, result.to_json())  # last: marks the submission as done

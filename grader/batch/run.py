@@ -12,9 +12,9 @@ import concurrent.futures
 import dataclasses
 import functools
 import multiprocessing
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
 
 from grader.batch.cache import cache_key, cached_result, run_fingerprint
 from grader.batch.one import grade_one, run_info
@@ -43,7 +43,7 @@ class BatchOptions:
     address (``tcp://host:port``) to grade on instead; ``force``: regrade even when a result
     with the same key exists; ``on_done(result, reused)`` is called as each one finishes."""
 
-    grade: GradeOptions = GradeOptions()
+    grade: GradeOptions = field(default_factory=GradeOptions)
     jobs: int = 1
     scheduler: str = ""
     force: bool = False
@@ -73,8 +73,9 @@ def plan(assignment: Assignment, sources: list[Path], options: GradeOptions) -> 
     return [Task(s, submission_id(s), cache_key(s, fingerprint)) for s in sources]
 
 
-def grade_all(assignment: Assignment, paths: Iterable[Path], out: Path,
-              options: BatchOptions = BatchOptions()) -> BatchResult:
+def grade_all(
+    assignment: Assignment, paths: Iterable[Path], out: Path, options: BatchOptions = BatchOptions()
+) -> BatchResult:
     """Grade every submission found under ``paths`` into ``out`` (reusing results whose key is
     unchanged), then write the class dashboard and gradebook."""
     tasks = plan(assignment, find_all(assignment, paths), options.grade)
@@ -103,8 +104,9 @@ def grade_all(assignment: Assignment, paths: Iterable[Path], out: Path,
     return BatchResult(results, graded=len(todo), reused=len(tasks) - len(todo))
 
 
-def _execute(assignment: Assignment, tasks: list[Task], out: Path, options: BatchOptions,
-             run: RunInfo) -> Iterator[SubmissionResult]:
+def _execute(
+    assignment: Assignment, tasks: list[Task], out: Path, options: BatchOptions, run: RunInfo
+) -> Iterator[SubmissionResult]:
     if options.scheduler:
         from grader.batch.cluster import grade_on_cluster  # Dask is imported only when asked for
 
@@ -116,14 +118,14 @@ def _execute(assignment: Assignment, tasks: list[Task], out: Path, options: Batc
         yield from _in_processes(assignment, tasks, out, options, run)
 
 
-def _in_processes(assignment: Assignment, tasks: list[Task], out: Path, options: BatchOptions,
-                  run: RunInfo) -> Iterator[SubmissionResult]:
+def _in_processes(
+    assignment: Assignment, tasks: list[Task], out: Path, options: BatchOptions, run: RunInfo
+) -> Iterator[SubmissionResult]:
     """One process per job (fresh interpreters: pytest and the reference are per process), each
     grading one submission at a time; results arrive as submissions finish."""
     context = multiprocessing.get_context("spawn")
     with concurrent.futures.ProcessPoolExecutor(min(options.jobs, len(tasks)), mp_context=context) as pool:
-        futures = [pool.submit(_grade_in_child, str(assignment.root), t, out, options.grade, run)
-                   for t in tasks]
+        futures = [pool.submit(_grade_in_child, str(assignment.root), t, out, options.grade, run) for t in tasks]
         try:
             for future in concurrent.futures.as_completed(futures):
                 yield SubmissionResult.from_json(future.result())
@@ -137,7 +139,7 @@ def _grade_in_child(root: str, task: Task, out: Path, options: GradeOptions, run
     return grade_one(_load(root), task.source, out, options, run, task.key).to_json()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _load(root: str) -> Assignment:
     """The assignment, loaded once per pool process."""
     return assignments.load(root)

@@ -64,6 +64,30 @@ def call_timeout(seconds: float):
     return pytest.mark.call_timeout(seconds)
 
 
-__all__ = ["l2", "call_as_notebook", "points", "hidden", "title", "timeout", "call_timeout", "Mismatch", "PartialCredit", "grade_accuracy", "as_array", "as_dict", "as_scalar",
-           "assert_close", "assert_dict_close", "assert_gradient", "assert_gradient_sparse", "assert_rel_error",
-           "assert_scalar_close", "broadcast_equivalent", "describe", "metric", "note", "numeric_gradient_errors", "plain"]
+__all__ = [
+    "Mismatch",
+    "PartialCredit",
+    "as_array",
+    "as_dict",
+    "as_scalar",
+    "assert_close",
+    "assert_dict_close",
+    "assert_gradient",
+    "assert_gradient_sparse",
+    "assert_rel_error",
+    "assert_scalar_close",
+    "broadcast_equivalent",
+    "call_as_notebook",
+    "call_timeout",
+    "describe",
+    "grade_accuracy",
+    "hidden",
+    "l2",
+    "metric",
+    "note",
+    "numeric_gradient_errors",
+    "plain",
+    "points",
+    "timeout",
+    "title",
+]

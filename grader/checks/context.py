@@ -6,7 +6,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from grader.core.assignment import Assignment, Calibration, Thresholds, grading_digest
 from grader.core.files import write_json
@@ -41,10 +42,12 @@ class NotebookView:
         if name in self.outcome.values:
             return self.outcome.values[name]
         expression = self.requests.get(name, name)
-        detail = next((e for run in self.outcome.runs for e in run.export_errors
-                       if e.startswith(f"{expression}:")), "")
-        raise NotebookMissing(f"your notebook did not leave '{name}' to grade"
-                              + (f" ({detail})" if detail else "") + f". Notebook: {self._why_not()}")
+        detail = next((e for run in self.outcome.runs for e in run.export_errors if e.startswith(f"{expression}:")), "")
+        raise NotebookMissing(
+            f"your notebook did not leave '{name}' to grade"
+            + (f" ({detail})" if detail else "")
+            + f". Notebook: {self._why_not()}"
+        )
 
     def require_completed(self) -> None:
         """Fail unless the notebook ran to the end without errors and produced every result
@@ -52,8 +55,9 @@ class NotebookView:
         assert self.outcome.runs, "no notebook was run"
         run = self.outcome.runs[0]
         assert run.status == "completed", run.summary()
-        assert not run.export_errors, ("the notebook ran but did not produce what is graded: "
-                                       + "; ".join(run.export_errors))
+        assert not run.export_errors, "the notebook ran but did not produce what is graded: " + "; ".join(
+            run.export_errors
+        )
 
     def files(self, pattern: str = "") -> dict[str, str]:
         return {k: v for k, v in self.outcome.files.items() if pattern in k}
@@ -77,8 +81,9 @@ def measured_once(assignment: Assignment, key: Any, compute: Callable[[], float]
     workers, each Gradescope upload) reads it instead of training the reference again."""
     import numpy
 
-    digest = hashlib.sha256(json.dumps([grading_digest(assignment), repr(key), numpy.__version__, __version__])
-                            .encode()).hexdigest()[:32]
+    digest = hashlib.sha256(
+        json.dumps([grading_digest(assignment), repr(key), numpy.__version__, __version__]).encode()
+    ).hexdigest()[:32]
     path = default_cache_dir() / "reference-measures" / f"{digest}.json"
 
     def compute_and_keep() -> float:
@@ -87,6 +92,7 @@ def measured_once(assignment: Assignment, key: Any, compute: Callable[[], float]
         value = float(compute())
         write_json(path, {"value": value, "assignment": assignment.name, "key": repr(key)})
         return value
+
     return memo(digest, compute_and_keep)
 
 
@@ -124,15 +130,17 @@ class CifarView:
             raise AssertionError(f"the assignment declares no accuracy thresholds for dataset '{self.name}'")
         return self.assignment.thresholds[self.name]
 
-    def assert_learns_like_reference(self, accuracy: float, reference: Callable[[], float],
-                                     how: str, band: float = 0.05) -> None:
+    def assert_learns_like_reference(
+        self, accuracy: float, reference: Callable[[], float], how: str, band: float = 0.05
+    ) -> None:
         """The student's validation ``accuracy`` is at most ``band`` below what ``reference()``
         reaches with the default hyperparameters on this dataset (measured once per machine)."""
         hp = self.calibration.default_hyperparameters if self.calibration else {}
         expected = measured_once(self.assignment, (str(self._require().path), sorted(hp.items())), reference)
         assert accuracy >= expected - band, (
             f"validation accuracy {accuracy:.3f} {how}; the reference reaches {expected:.3f} on the same data "
-            f"({self.name}), so at least {expected - band:.3f} is expected")
+            f"({self.name}), so at least {expected - band:.3f} is expected"
+        )
 
     @property
     def calibration(self) -> Calibration | None:

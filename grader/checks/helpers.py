@@ -7,7 +7,8 @@ shape, NaN) into a failure that says what was wrong.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -65,8 +66,7 @@ def describe(value: Any) -> str:
     return f"a {type(value).__name__}"
 
 
-def as_array(name: str, value: Any, shape: tuple[int, ...] | None = None, *,
-             exact_shape: bool = False) -> np.ndarray:
+def as_array(name: str, value: Any, shape: tuple[int, ...] | None = None, *, exact_shape: bool = False) -> np.ndarray:
     """``value`` as a finite float64 array (of ``shape`` if given), or an AssertionError saying why not.
 
     A shape that is :func:`broadcast_equivalent` to ``shape`` is accepted (reshaped, with a note)
@@ -81,18 +81,23 @@ def as_array(name: str, value: Any, shape: tuple[int, ...] | None = None, *,
         raise AssertionError(f"{name}: expected numbers, got {describe(array)}")
     array = array.astype(np.float64)
     if shape is not None and not exact_shape and broadcast_equivalent(array.shape, tuple(shape)):
-        note(f"{name}: shape {array.shape} accepted for {tuple(shape)} (a row that broadcasts like "
-             "the vector everywhere the course uses it)")
+        note(
+            f"{name}: shape {array.shape} accepted for {tuple(shape)} (a row that broadcasts like "
+            "the vector everywhere the course uses it)"
+        )
         array = array.reshape(shape)
     if shape is not None and array.shape != tuple(shape):
-        raise Mismatch(f"{name}: expected shape {tuple(shape)}, got {array.shape}",
-                       {"kind": "shape", "name": name, "shape": list(array.shape),
-                        "expected_shape": list(shape)})
+        raise Mismatch(
+            f"{name}: expected shape {tuple(shape)}, got {array.shape}",
+            {"kind": "shape", "name": name, "shape": list(array.shape), "expected_shape": list(shape)},
+        )
     bad = ~np.isfinite(array)
     if bad.any():
         where = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise AssertionError(f"{name}: contains {'NaN' if np.isnan(array[where]) else 'inf'} "
-                             f"(first at index {list(where)}), {int(bad.sum())} non-finite values")
+        raise AssertionError(
+            f"{name}: contains {'NaN' if np.isnan(array[where]) else 'inf'} "
+            f"(first at index {list(where)}), {int(bad.sum())} non-finite values"
+        )
     return array
 
 
@@ -131,7 +136,9 @@ def grade_accuracy(accuracies: Mapping[str, float], thresholds: Any, dataset: st
     bands = sorted(((float(level), credit) for level, credit in thresholds.partial.items()), reverse=True)
     worst = min(accuracies[k] for k in short)
     credit = next((c for level, c in bands if worst >= level), 0.0)
-    message = f"{text} (thresholds for {dataset})" + (f"; {credit:.0%} credit for reaching {worst:.3f}" if credit else "")
+    message = f"{text} (thresholds for {dataset})" + (
+        f"; {credit:.0%} credit for reaching {worst:.3f}" if credit else ""
+    )
     raise PartialCredit(credit, message)
 
 
@@ -162,20 +169,30 @@ def _mismatch(name: str, actual: np.ndarray, expected: np.ndarray, tolerance: st
     ]
     if actual.size > 1:
         flat_a, flat_e = actual.ravel()[:SHOW_VALUES], expected.ravel()[:SHOW_VALUES]
-        lines.append(f"  first values: yours {np.array2string(flat_a, precision=6)}, "
-                     f"expected {np.array2string(flat_e, precision=6)}")
+        lines.append(
+            f"  first values: yours {np.array2string(flat_a, precision=6)}, "
+            f"expected {np.array2string(flat_e, precision=6)}"
+        )
     details = {
-        "kind": "array", "name": name, "tolerance": tolerance, "shape": list(actual.shape),
-        "max_abs_error": float(diff.max()), "max_rel_error": float(rel.max()),
-        "differ": bad, "size": int(actual.size),
-        "worst": [{"index": list(i), "yours": float(actual[i]), "expected": float(expected[i]),
-                   "abs_error": float(diff[i])} for i in worst],
+        "kind": "array",
+        "name": name,
+        "tolerance": tolerance,
+        "shape": list(actual.shape),
+        "max_abs_error": float(diff.max()),
+        "max_rel_error": float(rel.max()),
+        "differ": bad,
+        "size": int(actual.size),
+        "worst": [
+            {"index": list(i), "yours": float(actual[i]), "expected": float(expected[i]), "abs_error": float(diff[i])}
+            for i in worst
+        ],
     }
     return Mismatch("\n".join(lines), details)
 
 
-def assert_close(name: str, actual: Any, expected: Any, *, atol: float = 0.0,
-                 rtol: float = 0.0, exact_shape: bool = False) -> np.ndarray:
+def assert_close(
+    name: str, actual: Any, expected: Any, *, atol: float = 0.0, rtol: float = 0.0, exact_shape: bool = False
+) -> np.ndarray:
     """Pass when ``|actual - expected| <= atol + rtol * |expected|`` everywhere (shapes must match
     up to :func:`broadcast_equivalent`, unless ``exact_shape``)."""
     expected = np.asarray(expected, dtype=np.float64)
@@ -185,8 +202,9 @@ def assert_close(name: str, actual: Any, expected: Any, *, atol: float = 0.0,
     return actual
 
 
-def assert_rel_error(name: str, actual: Any, expected: Any, max_error: float, *,
-                     exact_shape: bool = False) -> np.ndarray:
+def assert_rel_error(
+    name: str, actual: Any, expected: Any, max_error: float, *, exact_shape: bool = False
+) -> np.ndarray:
     """cs231n's test: ``max |a - e| / max(1e-8, |a| + |e|) < max_error``."""
     expected = np.asarray(expected, dtype=np.float64)
     actual = as_array(name, actual, expected.shape, exact_shape=exact_shape)
@@ -198,8 +216,10 @@ def assert_rel_error(name: str, actual: Any, expected: Any, max_error: float, *,
 def assert_scalar_close(name: str, actual: Any, expected: float, *, atol: float) -> float:
     value = as_scalar(name, actual)
     if not abs(value - expected) <= atol:
-        raise AssertionError(f"{name} is {value:.12g}, expected {expected:.12g} "
-                             f"(difference {abs(value - expected):.3g}, tolerance {atol:g})")
+        raise AssertionError(
+            f"{name} is {value:.12g}, expected {expected:.12g} "
+            f"(difference {abs(value - expected):.3g}, tolerance {atol:g})"
+        )
     return value
 
 
@@ -216,8 +236,15 @@ def as_dict(name: str, value: Any) -> dict:
     return value
 
 
-def assert_dict_close(name: str, actual: Any, expected: Mapping[str, Any], *, atol: float = 0.0,
-                      rtol: float = 0.0, aliases: Callable[[str], list[str]] | None = None) -> dict:
+def assert_dict_close(
+    name: str,
+    actual: Any,
+    expected: Mapping[str, Any],
+    *,
+    atol: float = 0.0,
+    rtol: float = 0.0,
+    aliases: Callable[[str], list[str]] | None = None,
+) -> dict:
     """Every key of ``expected`` is in ``actual`` (or one of its ``aliases``) and close."""
     actual = as_dict(name, actual)
     found = {}
@@ -232,8 +259,9 @@ def assert_dict_close(name: str, actual: Any, expected: Mapping[str, Any], *, at
     return found
 
 
-def numeric_gradient_errors(f: Callable[[np.ndarray], Any], x: np.ndarray, analytic: Any,
-                            name: str, h: float = 1e-5) -> np.ndarray:
+def numeric_gradient_errors(
+    f: Callable[[np.ndarray], Any], x: np.ndarray, analytic: Any, name: str, h: float = 1e-5
+) -> np.ndarray:
     """Elementwise relative errors between ``analytic`` and the centred difference of scalar ``f``."""
     return elementwise_rel_error(*_both_gradients(f, x, analytic, name, h))
 
@@ -244,28 +272,41 @@ def _both_gradients(f, x, analytic, name, h) -> tuple[np.ndarray, np.ndarray]:
     return numerical_gradient(lambda v: as_scalar(f"{name} (loss)", f(v)), x, h), analytic
 
 
-def assert_gradient(name: str, f: Callable[[np.ndarray], Any], x: np.ndarray, analytic: Any,
-                    max_error: float, h: float = 1e-5) -> None:
+def assert_gradient(
+    name: str, f: Callable[[np.ndarray], Any], x: np.ndarray, analytic: Any, max_error: float, h: float = 1e-5
+) -> None:
     """Numeric gradient check of a (remote) loss ``f`` at ``x`` against ``analytic``."""
     numeric, analytic = _both_gradients(f, x, analytic, name, h)
     if not numeric.any() and not analytic.any():
-        raise AssertionError(f"{name}: your loss does not change when {name.split('[')[0]} changes and your "
-                             "gradient is zero: there is nothing to check (is the loss computed at all?)")
+        raise AssertionError(
+            f"{name}: your loss does not change when {name.split('[')[0]} changes and your "
+            "gradient is zero: there is nothing to check (is the loss computed at all?)"
+        )
     errors = elementwise_rel_error(numeric, analytic)
     if errors.max() >= max_error:
         index = tuple(int(i) for i in np.unravel_index(np.argmax(errors), errors.shape))
         raise AssertionError(
             f"{name}: analytic gradient disagrees with the numeric gradient: relative error "
             f"{errors.max():.3g} at {_where(index)} (must be below {max_error:g}); "
-            f"{int(np.sum(errors >= max_error))} of {errors.size} entries are off")
+            f"{int(np.sum(errors >= max_error))} of {errors.size} entries are off"
+        )
 
 
-def assert_gradient_sparse(name: str, f: Callable[[np.ndarray], Any], x: np.ndarray, analytic: Any,
-                           max_error: float, num_checks: int = 10, h: float = 1e-5, seed: int = 0) -> None:
+def assert_gradient_sparse(
+    name: str,
+    f: Callable[[np.ndarray], Any],
+    x: np.ndarray,
+    analytic: Any,
+    max_error: float,
+    num_checks: int = 10,
+    h: float = 1e-5,
+    seed: int = 0,
+) -> None:
     """Numeric check at ``num_checks`` random entries only: for large parameters (CIFAR-sized W1)."""
     analytic = as_array(name, analytic, x.shape)
-    errors = sparse_gradient_errors(lambda v: as_scalar(f"{name} (loss)", f(v)), x, analytic,
-                                    num_checks, h, seed)
+    errors = sparse_gradient_errors(lambda v: as_scalar(f"{name} (loss)", f(v)), x, analytic, num_checks, h, seed)
     if errors.max() >= max_error:
-        raise AssertionError(f"{name}: analytic gradient disagrees with the numeric gradient at sampled "
-                             f"entries: largest relative error {errors.max():.3g} (must be below {max_error:g})")
+        raise AssertionError(
+            f"{name}: analytic gradient disagrees with the numeric gradient at sampled "
+            f"entries: largest relative error {errors.max():.3g} (must be below {max_error:g})"
+        )

@@ -6,10 +6,25 @@ import re
 
 from grader.core.errors import StudentError
 
-_NUMPY_ALIASES = {"float": "float", "int": "int", "bool": "bool", "object": "object",
-                  "complex": "complex", "str": "str", "long": "int", "unicode": "str"}
-_PY2_NAMES = {"xrange": "range", "raw_input": "input", "unicode": "str", "long": "int",
-              "basestring": "str", "reduce": "functools.reduce", "unichr": "chr"}
+_NUMPY_ALIASES = {
+    "float": "float",
+    "int": "int",
+    "bool": "bool",
+    "object": "object",
+    "complex": "complex",
+    "str": "str",
+    "long": "int",
+    "unicode": "str",
+}
+_PY2_NAMES = {
+    "xrange": "range",
+    "raw_input": "input",
+    "unicode": "str",
+    "long": "int",
+    "basestring": "str",
+    "reduce": "functools.reduce",
+    "unichr": "chr",
+}
 
 
 def hint_for(error: StudentError, packages: tuple[str, ...] = ()) -> str:
@@ -38,8 +53,7 @@ def hint_for(error: StudentError, packages: tuple[str, ...] = ()) -> str:
             if top in ("cs231n", "models", "utils"):
                 return f"Your submission is missing the module {match.group(1)}; check the file layout."
             offered = ", ".join(packages) or "numpy"
-            return (f"Your code imports {top}, which this course's environment does not provide "
-                    f"(available: {offered}).")
+            return f"Your code imports {top}, which this course's environment does not provide (available: {offered})."
     if ename == "MemoryError":
         return "Your code ran out of memory (the limit is per check)."
     if ename == "RecursionError":

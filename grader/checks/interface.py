@@ -9,7 +9,8 @@ else positionally in the notebook's order.
 from __future__ import annotations
 
 import inspect
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from grader.jail.client import RemoteObject
 
@@ -22,8 +23,7 @@ def parameter_names(function: Any) -> list[str]:
     return list(inspect.signature(function).parameters)
 
 
-def call_as_notebook(function: Any, values: Sequence[tuple[str, Any]],
-                     synonyms: Mapping[str, Sequence[str]]) -> Any:
+def call_as_notebook(function: Any, values: Sequence[tuple[str, Any]], synonyms: Mapping[str, Sequence[str]]) -> Any:
     """Call ``function`` with ``values`` (canonical name, value) in the notebook's order.
 
     ``synonyms`` maps a canonical name to the other names students give that parameter."""
@@ -31,8 +31,7 @@ def call_as_notebook(function: Any, values: Sequence[tuple[str, Any]],
         names = [n for n in parameter_names(function) if n not in SKIP]
     except Exception:  # no signature to read (a builtin, a C function): call as the notebook does
         names = []
-    known = {alias: canonical for canonical in dict(values)
-             for alias in (canonical, *synonyms.get(canonical, ()))}
+    known = {alias: canonical for canonical in dict(values) for alias in (canonical, *synonyms.get(canonical, ()))}
     if names and all(n in known for n in names):
         given = dict(values)
         return function(**{n: given[known[n]] for n in names})

@@ -38,9 +38,13 @@ def factor_for(convention: str, penalty: float, reference_penalty: float, batch:
         return 1.0
     found = detect(penalty, reference_penalty, batch)
     if found is None:
-        note(f"your loss adds {penalty / reference_penalty:.6g} * reg * sum(W**2), which is none of "
-             f"the usual L2 conventions ({', '.join(candidates(batch))}, N the batch size)")
+        note(
+            f"your loss adds {penalty / reference_penalty:.6g} * reg * sum(W**2), which is none of "
+            f"the usual L2 conventions ({', '.join(candidates(batch))}, N the batch size)"
+        )
         return 1.0
-    note(f"L2 regularization convention detected: {found[0]} (the assignment accepts any "
-         "convention whose gradient matches its loss)")
+    note(
+        f"L2 regularization convention detected: {found[0]} (the assignment accepts any "
+        "convention whose gradient matches its loss)"
+    )
     return found[1]

@@ -22,9 +22,10 @@ import dataclasses
 import inspect
 import random
 import time
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any
 
 import numpy as np
 import pytest
@@ -87,9 +88,13 @@ def check_meta(item: pytest.Item, default_timeout: float) -> CheckMeta:
     call_timeout = _marker_arg(item, "call_timeout", None)
     if call_timeout is not None and (not isinstance(call_timeout, (int, float)) or call_timeout <= 0):
         raise pytest.UsageError(f"{item.nodeid}: invalid call_timeout {call_timeout!r} from marker")
-    return CheckMeta(points=float(points), hidden=item.get_closest_marker("hidden") is not None,
-                     title=_marker_arg(item, "title", doc[0] if doc else item.name),
-                     timeout=float(timeout), call_timeout=call_timeout)
+    return CheckMeta(
+        points=float(points),
+        hidden=item.get_closest_marker("hidden") is not None,
+        title=_marker_arg(item, "title", doc[0] if doc else item.name),
+        timeout=float(timeout),
+        call_timeout=call_timeout,
+    )
 
 
 class StudentView:
@@ -142,11 +147,19 @@ def live_oracle(reference: Reference) -> Oracle:
 class GraderPlugin:
     """Registered with ``pytest.main(plugins=[...])``; collects one :class:`CheckResult` per check."""
 
-    def __init__(self, worker: Worker, oracle: Oracle, default_timeout: float,
-                 packages: tuple[str, ...] = (), artifacts: Path | None = None,
-                 notebook: NotebookView | None = None, cifar: CifarView | None = None,
-                 limits: Mapping[str, float] | None = None, regularization: str = "any",
-                 compared_only: bool = False) -> None:
+    def __init__(
+        self,
+        worker: Worker,
+        oracle: Oracle,
+        default_timeout: float,
+        packages: tuple[str, ...] = (),
+        artifacts: Path | None = None,
+        notebook: NotebookView | None = None,
+        cifar: CifarView | None = None,
+        limits: Mapping[str, float] | None = None,
+        regularization: str = "any",
+        compared_only: bool = False,
+    ) -> None:
         self._worker = worker
         self._compared_only = compared_only  # only the checks that use the ``reference`` fixture
         self._regularization = regularization
@@ -232,13 +245,21 @@ class GraderPlugin:
         outcome, message, hint = classify(call.excinfo, self._packages)
         partial = _fraction(call.excinfo)
         return CheckResult(
-            id=item.nodeid, title=meta.title, max_points=meta.points,
+            id=item.nodeid,
+            title=meta.title,
+            max_points=meta.points,
             points=meta.points if outcome == "passed" else round(meta.points * partial, 6),
-            outcome=outcome, message=message, hint=hint, hidden=meta.hidden,
+            outcome=outcome,
+            message=message,
+            hint=hint,
+            hidden=meta.hidden,
             duration=time.perf_counter() - self._started.get(item.nodeid, time.perf_counter()),
-            time_limit=meta.timeout, notes=take_notes(), metrics=take_metrics(),
+            time_limit=meta.timeout,
+            notes=take_notes(),
+            metrics=take_metrics(),
             details=_details(call.excinfo),
-            artifacts=tuple(item.stash[RECORD_KEY].artifacts) if RECORD_KEY in item.stash else ())
+            artifacts=tuple(item.stash[RECORD_KEY].artifacts) if RECORD_KEY in item.stash else (),
+        )
 
 
 def _fraction(excinfo: pytest.ExceptionInfo | None) -> float:
@@ -263,5 +284,4 @@ def classify(excinfo: pytest.ExceptionInfo | None, packages: tuple[str, ...]) ->
         return "failed", str(exc).split("\nassert ")[0].strip() or "assertion failed", ""
     if isinstance(exc, pytest.UsageError):
         raise exc
-    return "error", (f"the check could not use what your code returned: "
-                     f"{type(exc).__name__}: {exc}"), ""
+    return "error", (f"the check could not use what your code returned: {type(exc).__name__}: {exc}"), ""

@@ -9,8 +9,9 @@ CIFAR first layer holds 150,000 numbers.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -46,8 +47,7 @@ class Recorder:
         self._folder = folder
         self.artifacts: list[Artifact] = []
 
-    def curves(self, title: str, series: Mapping[str, Any], *, xlabel: str = "iteration",
-               ylabel: str = "") -> None:
+    def curves(self, title: str, series: Mapping[str, Any], *, xlabel: str = "iteration", ylabel: str = "") -> None:
         """Line plot of each named sequence (a loss history, per-epoch accuracies)."""
         data = {}
         for name, values in series.items():
@@ -55,17 +55,22 @@ class Recorder:
             if array is not None and array.size:
                 data[str(name)] = _series(array)
         if data:
-            self.artifacts.append(Artifact("curves", title, {"xlabel": xlabel, "ylabel": ylabel,
-                                                             "series": data}))
+            self.artifacts.append(Artifact("curves", title, {"xlabel": xlabel, "ylabel": ylabel, "series": data}))
 
     def weights(self, title: str, weights: Any, image_shape: tuple[int, ...] = (32, 32, 3)) -> None:
         """First-layer weights of shape (prod(image_shape), hidden): one image per hidden unit."""
         array = _numbers(weights)
-        if (self._folder is None or array is None or array.ndim != 2
-                or array.shape[0] != int(np.prod(image_shape)) or array.size > MAX_WEIGHTS):
+        if (
+            self._folder is None
+            or array is None
+            or array.ndim != 2
+            or array.shape[0] != int(np.prod(image_shape))
+            or array.size > MAX_WEIGHTS
+        ):
             return
         self._folder.mkdir(parents=True, exist_ok=True)
         name = f"{self._stem}-{len(self.artifacts)}.npy"
         np.save(self._folder / name, array.astype(np.float32), allow_pickle=False)
-        self.artifacts.append(Artifact("weights", title, {"image_shape": list(image_shape)},
-                                       file=f"{self._folder.name}/{name}"))
+        self.artifacts.append(
+            Artifact("weights", title, {"image_shape": list(image_shape)}, file=f"{self._folder.name}/{name}")
+        )

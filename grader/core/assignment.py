@@ -11,9 +11,10 @@ import dataclasses
 import json
 import shutil
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from grader.core.errors import AssignmentError
 from grader.core.files import tree_hash
@@ -202,8 +203,11 @@ def student_paths(root: Path) -> list[Path]:
     """Relative paths of the files of an assignment folder that students receive and hand in:
     everything but the top-level checks and configuration, and bytecode caches."""
     paths = (p.relative_to(root) for p in sorted(root.rglob("*")) if p.is_file())
-    return [rel for rel in paths if rel.parts[0] not in NOT_FOR_STUDENTS
-            and "__pycache__" not in rel.parts and rel.suffix != ".pyc"]
+    return [
+        rel
+        for rel in paths
+        if rel.parts[0] not in NOT_FOR_STUDENTS and "__pycache__" not in rel.parts and rel.suffix != ".pyc"
+    ]
 
 
 def student_files(assignment: Assignment, dest: Path) -> Path:
@@ -247,19 +251,32 @@ def load(name_or_path: str | Path) -> Assignment:
 
 
 def _from_toml(raw: dict[str, Any], root: Path, where: str) -> Assignment:
-    _only(raw, {"assignment", "limits", "thresholds", "calibration", "data", "notebook", "grader", "environment",
-                "gradescope", "written"},
-          where)
+    _only(
+        raw,
+        {
+            "assignment",
+            "limits",
+            "thresholds",
+            "calibration",
+            "data",
+            "notebook",
+            "grader",
+            "environment",
+            "gradescope",
+            "written",
+        },
+        where,
+    )
     head = raw.get("assignment")
     if not isinstance(head, dict):
         raise AssignmentError(f"{where}: missing [assignment] table")
-    _only(head, {"name", "title", "course", "regularization", "submit", "notebooks", "packages"},
-          f"{where} [assignment]")
+    _only(
+        head, {"name", "title", "course", "regularization", "submit", "notebooks", "packages"}, f"{where} [assignment]"
+    )
     name, title = _get(head, "name", str, where), _get(head, "title", str, where)
     regularization = _get(head, "regularization", str, where)
     if regularization not in CONVENTIONS:
-        raise AssignmentError(
-            f"{where}: regularization must be one of {CONVENTIONS}, not {regularization!r}")
+        raise AssignmentError(f"{where}: regularization must be one of {CONVENTIONS}, not {regularization!r}")
     return Assignment(
         name=name,
         title=title,
@@ -270,10 +287,12 @@ def _from_toml(raw: dict[str, Any], root: Path, where: str) -> Assignment:
         notebooks=tuple(head.get("notebooks", [])),
         packages=tuple(head.get("packages", ["numpy"])),
         limits=_dataclass(Limits, raw.get("limits", {}), f"{where} [limits]"),
-        thresholds={k: _dataclass(Thresholds, v, f"{where} [thresholds.{k}]")
-                    for k, v in raw.get("thresholds", {}).items()},
-        calibration={k: _dataclass(Calibration, v, f"{where} [calibration.{k}]")
-                     for k, v in raw.get("calibration", {}).items()},
+        thresholds={
+            k: _dataclass(Thresholds, v, f"{where} [thresholds.{k}]") for k, v in raw.get("thresholds", {}).items()
+        },
+        calibration={
+            k: _dataclass(Calibration, v, f"{where} [calibration.{k}]") for k, v in raw.get("calibration", {}).items()
+        },
         data=_dataclass(Data, raw.get("data", {}), f"{where} [data]"),
         notebook=_dataclass(NotebookSpec, raw.get("notebook", {}), f"{where} [notebook]"),
         environment=_dataclass(Environment, raw.get("environment", {}), f"{where} [environment]"),

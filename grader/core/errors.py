@@ -94,6 +94,7 @@ class EnvironmentBuildError(GraderError):
 
 # --- failures of student code inside the jail: each costs one check, never the batch ---------
 
+
 class BundleError(GraderError):
     """A Gradescope autograder bundle cannot be built, or the image it sets up cannot grade."""
 
@@ -122,10 +123,14 @@ class StudentError(WorkerError, RuntimeError):
         super().__init__(f"{ename}{where}: {evalue}", what)
 
     @classmethod
-    def from_reply(cls, error: dict, what: str) -> "StudentError":
+    def from_reply(cls, error: dict, what: str) -> StudentError:
         trace = error.get("traceback", [])
-        return cls(str(error.get("ename", "Exception"))[:200], str(error.get("evalue", ""))[:2000],
-                   [str(line)[:500] for line in trace[:20]] if isinstance(trace, list) else [], what)
+        return cls(
+            str(error.get("ename", "Exception"))[:200],
+            str(error.get("evalue", ""))[:2000],
+            [str(line)[:500] for line in trace[:20]] if isinstance(trace, list) else [],
+            what,
+        )
 
     @property
     def outcome(self) -> str:  # type: ignore[override]

@@ -11,8 +11,9 @@ import re
 import shutil
 import stat
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 
 def process_temp_dir(prefix: str) -> Path:
@@ -20,8 +21,9 @@ def process_temp_dir(prefix: str) -> Path:
     removed when the process exits, including pool and Dask worker processes, which skip
     ``atexit`` but run multiprocessing's finalizers."""
     path = scratch_dir(prefix)  # a SIGKILLed process's copy is swept by the next one
-    multiprocessing.util.Finalize(None, shutil.rmtree, args=(str(path),), kwargs={"ignore_errors": True},
-                                  exitpriority=0)
+    multiprocessing.util.Finalize(
+        None, shutil.rmtree, args=(str(path),), kwargs={"ignore_errors": True}, exitpriority=0
+    )
     return path
 
 

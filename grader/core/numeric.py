@@ -6,7 +6,8 @@ for the ``_array`` variant). They perturb ``x`` in place and restore it.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -16,8 +17,7 @@ def rel_error(x, y) -> float:
     return float(np.max(elementwise_rel_error(x, y)))
 
 
-def _centred(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, h: float,
-              ix: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+def _centred(f: Callable[[np.ndarray], Any], x: np.ndarray, h: float, ix: tuple[int, ...]) -> tuple[Any, Any]:
     """f at x with entry ``ix`` moved by +h and -h (copies), x restored afterwards."""
     old = x[ix]
     try:
@@ -30,8 +30,7 @@ def _centred(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, h: float,
     return plus, minus
 
 
-def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray,
-                       h: float = 1e-5) -> np.ndarray:
+def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float = 1e-5) -> np.ndarray:
     """Gradient of scalar ``f`` at ``x`` by centred differences, every entry."""
     grad = np.zeros(x.shape, dtype=np.float64)
     for ix in np.ndindex(x.shape):
@@ -40,8 +39,9 @@ def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray,
     return grad
 
 
-def numerical_gradient_array(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray,
-                             dout: np.ndarray, h: float = 1e-5) -> np.ndarray:
+def numerical_gradient_array(
+    f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, dout: np.ndarray, h: float = 1e-5
+) -> np.ndarray:
     """Gradient of ``sum(f(x) * dout)`` at ``x``: the backward pass of ``f`` given upstream ``dout``."""
     grad = np.zeros(x.shape, dtype=np.float64)
     for ix in np.ndindex(x.shape):
@@ -55,9 +55,14 @@ def elementwise_rel_error(x, y) -> np.ndarray:
     return np.abs(x - y) / np.maximum(1e-8, np.abs(x) + np.abs(y))
 
 
-def sparse_gradient_errors(f: Callable[[np.ndarray], float], x: np.ndarray,
-                           analytic: np.ndarray, num_checks: int = 10, h: float = 1e-5,
-                           seed: int = 0) -> np.ndarray:
+def sparse_gradient_errors(
+    f: Callable[[np.ndarray], float],
+    x: np.ndarray,
+    analytic: np.ndarray,
+    num_checks: int = 10,
+    h: float = 1e-5,
+    seed: int = 0,
+) -> np.ndarray:
     """Relative errors between numeric and ``analytic`` gradients at ``num_checks`` random entries."""
     rng = np.random.default_rng(seed)
     errors = np.empty(num_checks)

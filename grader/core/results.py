@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 OUTCOMES = ("passed", "failed", "error", "timeout", "not-implemented")
 TIMING_FIELDS = ("duration", "execution_time", "time_limit")
@@ -31,7 +32,7 @@ class Artifact:
             raise ValueError(f"unknown artifact kind {self.kind!r}")
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "Artifact":
+    def from_json(cls, data: dict[str, Any]) -> Artifact:
         return cls(**{k: data[k] for k in ("kind", "title", "data", "file") if k in data})
 
 
@@ -68,12 +69,16 @@ class CheckResult:
         """What a student may read: a hidden check shows only its outcome, never inputs or expected values."""
         if self.hidden:
             return f"Hidden check: {self.outcome}."
-        parts = [self.message, f"Hint: {self.hint}" if self.hint else "",
-                 f"Likely mistake: {self.diagnosis['title']}. {self.diagnosis['hint']}" if self.diagnosis else "",
-                 f"Your code printed:\n{self.output}" if self.output and not self.passed else "",
-                 *(f"Note: {text}" for text in self.notes),
-                 "Measured by the grader: " + ", ".join(f"{k} {v:.4g}" for k, v in self.metrics.items())
-                 if self.metrics else ""]
+        parts = [
+            self.message,
+            f"Hint: {self.hint}" if self.hint else "",
+            f"Likely mistake: {self.diagnosis['title']}. {self.diagnosis['hint']}" if self.diagnosis else "",
+            f"Your code printed:\n{self.output}" if self.output and not self.passed else "",
+            *(f"Note: {text}" for text in self.notes),
+            "Measured by the grader: " + ", ".join(f"{k} {v:.4g}" for k, v in self.metrics.items())
+            if self.metrics
+            else "",
+        ]
         return "\n\n".join(p for p in parts if p)
 
     def to_json(self) -> dict[str, Any]:
@@ -83,7 +88,7 @@ class CheckResult:
         return {"type": "CheckResult", **data}
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "CheckResult":
+    def from_json(cls, data: dict[str, Any]) -> CheckResult:
         fields = {f.name for f in dataclasses.fields(cls)}
         kwargs = {k: v for k, v in data.items() if k in fields}
         kwargs["artifacts"] = tuple(Artifact.from_json(a) for a in data.get("artifacts", ()))
@@ -139,15 +144,20 @@ class NotebookRun:
             raise ValueError(f"unknown notebook status {self.status!r}")
 
     def summary(self) -> str:
-        head = {"completed": "ran to the end", "errors": "ran to the end with errors",
-                "deadline": "stopped at the notebook deadline", "kernel-died": "stopped: the kernel died",
-                "missing": "is missing", "invalid": "could not be read"}[self.status]
+        head = {
+            "completed": "ran to the end",
+            "errors": "ran to the end with errors",
+            "deadline": "stopped at the notebook deadline",
+            "kernel-died": "stopped: the kernel died",
+            "missing": "is missing",
+            "invalid": "could not be read",
+        }[self.status]
         lines = [f"{self.notebook} {head}" + (f": {self.message}" if self.message else "")]
         lines += [f"  {e.describe()}" for e in self.errors]
         return "\n".join(lines)
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "NotebookRun":
+    def from_json(cls, data: dict[str, Any]) -> NotebookRun:
         kwargs = {f.name: data[f.name] for f in dataclasses.fields(cls) if f.name in data}
         kwargs["errors"] = tuple(CellError(**e) for e in data.get("errors", ()))
         kwargs["answers"] = tuple(Answer(**a) for a in data.get("answers", ()))
@@ -202,7 +212,7 @@ class SubmissionResult:
         return {"type": "SubmissionResult", "score": self.score, "max_score": self.max_score, **data}
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "SubmissionResult":
+    def from_json(cls, data: dict[str, Any]) -> SubmissionResult:
         if data.get("type") != "SubmissionResult":
             raise ValueError("not a SubmissionResult")
         fields = {f.name for f in dataclasses.fields(cls)}
@@ -212,8 +222,9 @@ class SubmissionResult:
         kwargs["notebooks"] = tuple(NotebookRun.from_json(n) for n in data.get("notebooks", ()))
         return cls(**kwargs)
 
-    def to_gradescope(self, hidden_visibility: str = "after_published",
-                      leaderboard: Sequence[str] | None = None) -> dict[str, Any]:
+    def to_gradescope(
+        self, hidden_visibility: str = "after_published", leaderboard: Sequence[str] | None = None
+    ) -> dict[str, Any]:
         """A valid Gradescope autograder ``results.json``: hidden checks carry no details and are
         shown at ``hidden_visibility``; the autograder's own printing is never shown to students.
         ``leaderboard``: the metric names (see :meth:`metrics`) to put on Gradescope's leaderboard,
@@ -227,16 +238,20 @@ class SubmissionResult:
             "stdout_visibility": "hidden",
             "tests": [_gradescope_test(c, hidden_visibility) for c in self.checks],
             "extra_data": {
-                "submission": self.submission, "assignment": self.assignment,
-                "max_score": self.max_score, "isolation": self.isolation,
-                "grader_version": self.grader_version, "content_hash": self.content_hash,
+                "submission": self.submission,
+                "assignment": self.assignment,
+                "max_score": self.max_score,
+                "isolation": self.isolation,
+                "grader_version": self.grader_version,
+                "content_hash": self.content_hash,
                 "problems": list(self.problems),
             },
         }
         if leaderboard is not None:
             measured = self.metrics()
-            data["leaderboard"] = [{"name": name, "value": measured.get(name, 0.0), "order": "desc"}
-                                   for name in leaderboard]
+            data["leaderboard"] = [
+                {"name": name, "value": measured.get(name, 0.0), "order": "desc"} for name in leaderboard
+            ]
         return data
 
     def metrics(self, public_only: bool = True) -> dict[str, float]:
@@ -244,8 +259,11 @@ class SubmissionResult:
         and the name when two checks measure the same thing. Hidden checks' only when asked."""
         checks = [c for c in self.checks if not (public_only and c.hidden)]
         counts = Counter(name for c in checks for name in c.metrics)
-        return {(name.capitalize() if counts[name] == 1 else f"{c.title}: {name}"): value
-                for c in checks for name, value in c.metrics.items()}
+        return {
+            (name.capitalize() if counts[name] == 1 else f"{c.title}: {name}"): value
+            for c in checks
+            for name, value in c.metrics.items()
+        }
 
     def summary(self) -> str:
         lines = [f"{self.score:g} / {self.max_score:g} points"]
@@ -270,7 +288,7 @@ class RunInfo:
         return {"type": "RunInfo", **dataclasses.asdict(self)}
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "RunInfo":
+    def from_json(cls, data: dict[str, Any]) -> RunInfo:
         values = {f.name: data[f.name] for f in dataclasses.fields(cls) if f.name in data}
         return cls(**{**values, "written": tuple(values.get("written", ()))})
 

@@ -10,9 +10,10 @@ prints every value with its source.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from grader.core.config import project_config
 from grader.core.errors import UsageError
@@ -46,6 +47,7 @@ def _choice(options: tuple[str, ...]) -> Callable[[Any], str]:
         if str(value) not in options:
             raise ValueError(f"must be one of {', '.join(options)}, not {value!r}")
         return str(value)
+
     return convert
 
 
@@ -69,8 +71,12 @@ SETTINGS = (
     Setting("jobs", 0, _jobs, "submissions graded at once (0: one per core)"),
     Setting("scheduler", "", str, "Dask scheduler address (tcp://host:port) to grade on instead"),
     Setting("isolation", "auto", _choice(ISOLATIONS), "how to jail student code"),
-    Setting("require_isolation", "none", _choice(REQUIREMENTS),
-            "refuse to grade unless student code gets a file-system jail (jail) or bubblewrap (bwrap)"),
+    Setting(
+        "require_isolation",
+        "none",
+        _choice(REQUIREMENTS),
+        "refuse to grade unless student code gets a file-system jail (jail) or bubblewrap (bwrap)",
+    ),
     Setting("dataset", "auto", _choice(DATASETS), "data for notebooks and accuracy checks"),
     Setting("out", "grader-out", str, "output folder of `grader grade`"),
     Setting("fail_under", None, _optional_float, "exit 6 when a submission scores below this percentage"),
@@ -87,8 +93,9 @@ class Value:
     source: str
 
 
-def file_tables(assignment_defaults: Mapping[str, Any] | None, assignment_where: str = "",
-                cwd: Path | None = None) -> list[tuple[str, Mapping[str, Any]]]:
+def file_tables(
+    assignment_defaults: Mapping[str, Any] | None, assignment_where: str = "", cwd: Path | None = None
+) -> list[tuple[str, Mapping[str, Any]]]:
     """The configuration files' tables, highest precedence first, each with its label."""
     tables: list[tuple[str, Mapping[str, Any]]] = []
     table, pyproject = project_config(cwd)
@@ -103,9 +110,13 @@ def file_tables(assignment_defaults: Mapping[str, Any] | None, assignment_where:
     return tables
 
 
-def resolve(cli: Mapping[str, Any], assignment_defaults: Mapping[str, Any] | None = None,
-            assignment_where: str = "", env: Mapping[str, str] | None = None,
-            cwd: Path | None = None) -> dict[str, Value]:
+def resolve(
+    cli: Mapping[str, Any],
+    assignment_defaults: Mapping[str, Any] | None = None,
+    assignment_where: str = "",
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+) -> dict[str, Value]:
     """Every setting's effective value and source; ``cli`` holds the options given (None = not given)."""
     env = os.environ if env is None else env
     tables = file_tables(assignment_defaults, assignment_where, cwd)
@@ -113,8 +124,7 @@ def resolve(cli: Mapping[str, Any], assignment_defaults: Mapping[str, Any] | Non
     for setting in SETTINGS:
         candidates = [("command line", cli.get(setting.name)), (f"environment {setting.env}", env.get(setting.env))]
         candidates += [(label, table.get(setting.name)) for label, table in tables]
-        source, raw = next(((s, v) for s, v in candidates if v is not None and v != ""),
-                           ("default", setting.default))
+        source, raw = next(((s, v) for s, v in candidates if v is not None and v != ""), ("default", setting.default))
         try:
             value = setting.convert(raw) if raw is not None else None
         except (TypeError, ValueError) as exc:

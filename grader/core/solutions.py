@@ -60,7 +60,7 @@ def blank_answers(markdown: str) -> str:
     pieces = ANSWER.split(markdown)
     out = [pieces[0]]
     for marker, text in zip(pieces[1::2], pieces[2::2]):
-        closing = re.match(r"[ \t$}*]*", text).group()
+        closing = text[: len(text) - len(text.lstrip(" \t$}*"))]
         opening = re.search(r"\$?\\color\{\w+\}\{\\textit\s*$", text)
         out += [marker, closing.rstrip(), " ", PLACEHOLDER, "\n\n" + opening.group() if opening else ""]
     return "".join(out)
@@ -69,7 +69,6 @@ def blank_answers(markdown: str) -> str:
 def stub_notebook(path: Path, dest: Path) -> None:
     """Copy a notebook with solution regions stubbed, written answers blanked and every output cleared."""
     import nbformat  # only release needs it; keeps it out of every grader start-up
-
 
     nb = nbformat.read(str(path), as_version=4)
     for cell in nb.cells:

@@ -16,9 +16,10 @@ import fcntl
 import hashlib
 import json
 import re
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any
 
 from grader.core.files import write_json
 from grader.core.results import Answer, SubmissionResult
@@ -48,13 +49,23 @@ class Question:
         return _words(self.match) in _words(answer.question)
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "title": self.title, "match": self.match, "points": self.points,
-                "rubric": [[r.name, r.points] for r in self.rubric]}
+        return {
+            "id": self.id,
+            "title": self.title,
+            "match": self.match,
+            "points": self.points,
+            "rubric": [[r.name, r.points] for r in self.rubric],
+        }
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> "Question":
-        return cls(str(data["id"]), str(data["title"]), str(data["match"]), float(data["points"]),
-                   tuple(RubricItem(str(n), float(p)) for n, p in data.get("rubric", ())))
+    def from_json(cls, data: Mapping[str, Any]) -> Question:
+        return cls(
+            str(data["id"]),
+            str(data["title"]),
+            str(data["match"]),
+            float(data["points"]),
+            tuple(RubricItem(str(n), float(p)) for n, p in data.get("rubric", ())),
+        )
 
 
 def _words(text: str) -> str:
@@ -70,7 +81,9 @@ def parse_questions(table: Mapping[str, Any], where: str) -> tuple[Question, ...
             raise ValueError(f"{where}: [written.{qid}] must be a table named by letters, digits, - or _")
         unknown = sorted(set(spec) - {"title", "match", "points", "rubric"})
         if unknown:
-            raise ValueError(f"{where} [written.{qid}]: unknown key(s) {unknown}; allowed: match, points, rubric, title")
+            raise ValueError(
+                f"{where} [written.{qid}]: unknown key(s) {unknown}; allowed: match, points, rubric, title"
+            )
         if not isinstance(spec.get("match"), str) or not _words(spec["match"]):
             raise ValueError(f"{where} [written.{qid}]: 'match' must be text of the question cell")
         points = spec.get("points")
@@ -79,8 +92,15 @@ def parse_questions(table: Mapping[str, Any], where: str) -> tuple[Question, ...
         rubric = spec.get("rubric", {})
         if not isinstance(rubric, dict) or not all(isinstance(p, (int, float)) for p in rubric.values()):
             raise ValueError(f"{where} [written.{qid}]: 'rubric' must be an inline table of item = points")
-        questions.append(Question(qid, str(spec.get("title", qid)), spec["match"], float(points),
-                                  tuple(RubricItem(n, float(p)) for n, p in rubric.items())))
+        questions.append(
+            Question(
+                qid,
+                str(spec.get("title", qid)),
+                spec["match"],
+                float(points),
+                tuple(RubricItem(n, float(p)) for n, p in rubric.items()),
+            )
+        )
     return tuple(questions)
 
 
@@ -114,14 +134,26 @@ class Grade:
     revision: int = 0
 
     def to_json(self) -> dict[str, Any]:
-        return {"points": self.points, "rubric": list(self.rubric), "comment": self.comment,
-                "answer_hash": self.answer_hash, "saved": self.saved, "revision": self.revision}
+        return {
+            "points": self.points,
+            "rubric": list(self.rubric),
+            "comment": self.comment,
+            "answer_hash": self.answer_hash,
+            "saved": self.saved,
+            "revision": self.revision,
+        }
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> "Grade":
+    def from_json(cls, data: Mapping[str, Any]) -> Grade:
         points = data.get("points")
-        return cls(None if points is None else float(points), tuple(data.get("rubric", ())), str(data.get("comment", "")),
-                   str(data.get("answer_hash", "")), str(data.get("saved", "")), int(data.get("revision", 0)))
+        return cls(
+            None if points is None else float(points),
+            tuple(data.get("rubric", ())),
+            str(data.get("comment", "")),
+            str(data.get("answer_hash", "")),
+            str(data.get("saved", "")),
+            int(data.get("revision", 0)),
+        )
 
 
 @dataclass(frozen=True)
@@ -139,7 +171,8 @@ class Marked:
 
     @property
     def points(self) -> float:
-        return self.grade.points if self.graded else 0.0
+        points = self.grade.points if self.grade is not None else None
+        return points if points is not None else 0.0
 
 
 @dataclass(frozen=True)
@@ -202,8 +235,10 @@ def save_grade(out: Path, submission: str, question: str, grade: Grade, seen_rev
         stored = Grade(grade.points, grade.rubric, grade.comment, grade.answer_hash, now, revision)
         grades = {s: dict(by) for s, by in written.grades.items()}
         grades.setdefault(submission, {})[question] = stored
-        write_json(out / WRITTEN_FILE, {"grades": {s: {q: g.to_json() for q, g in sorted(by.items())}
-                                                   for s, by in sorted(grades.items())}})
+        write_json(
+            out / WRITTEN_FILE,
+            {"grades": {s: {q: g.to_json() for q, g in sorted(by.items())} for s, by in sorted(grades.items())}},
+        )
     overwrote = before if before is not None and before.revision != seen_revision else None
     return Saved(stored, overwrote)
 
@@ -222,10 +257,17 @@ def gradescope_tests(marked: Sequence[Marked]) -> list[dict[str, Any]]:
     """Each graded written question as a Gradescope test (ungraded ones are left out until graded)."""
     tests = []
     for m in marked:
-        if not m.graded:
+        grade = m.grade
+        if grade is None or not m.graded:
             continue
-        lines = [f"Rubric: {name}" for name in m.grade.rubric] + ([f"Comment: {m.grade.comment}"] if m.grade.comment else [])
-        tests.append({"name": f"Written: {m.question.title}", "score": m.grade.points,
-                      "max_score": m.question.points, "output": "\n".join(lines) or "Graded.",
-                      "visibility": "visible"})
+        lines = [f"Rubric: {name}" for name in grade.rubric] + ([f"Comment: {grade.comment}"] if grade.comment else [])
+        tests.append(
+            {
+                "name": f"Written: {m.question.title}",
+                "score": grade.points,
+                "max_score": m.question.points,
+                "output": "\n".join(lines) or "Graded.",
+                "visibility": "visible",
+            }
+        )
     return tests

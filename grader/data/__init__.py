@@ -6,5 +6,11 @@ from grader.data.cifar10 import Cifar10, load_cifar10, read_batch, split
 from grader.data.locate import locate_cifar10
 from grader.data.synthetic import write_synthetic_cifar10
 
-__all__ = ["Cifar10", "load_cifar10", "read_batch", "split", "locate_cifar10",
-           "write_synthetic_cifar10"]
+__all__ = [
+    "Cifar10",
+    "load_cifar10",
+    "locate_cifar10",
+    "read_batch",
+    "split",
+    "write_synthetic_cifar10",
+]

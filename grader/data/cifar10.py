@@ -24,8 +24,7 @@ from grader.core.paths import default_cache_dir
 TRAIN_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6))
 TEST_BATCH = "test_batch"
 META = "batches.meta"
-LABEL_NAMES = ("airplane", "automobile", "bird", "cat", "deer",
-               "dog", "frog", "horse", "ship", "truck")
+LABEL_NAMES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 _ALLOWED_GLOBALS = {
     ("numpy.core.multiarray", "_reconstruct"),
     ("numpy._core.multiarray", "_reconstruct"),
@@ -75,11 +74,9 @@ def read_batch(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
     data = np.asarray(batch["data"])
     labels = np.asarray(batch["labels"], dtype=np.int64)
     if data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3072:
-        raise DatasetFormatError(
-            f"{path}: 'data' must be uint8 rows of 3072 values, got {data.dtype} {data.shape}")
+        raise DatasetFormatError(f"{path}: 'data' must be uint8 rows of 3072 values, got {data.dtype} {data.shape}")
     if labels.shape != (data.shape[0],):
-        raise DatasetFormatError(
-            f"{path}: {labels.shape[0]} labels for {data.shape[0]} images")
+        raise DatasetFormatError(f"{path}: {labels.shape[0]} labels for {data.shape[0]} images")
     if labels.size and (labels.min() < 0 or labels.max() > 9):
         raise DatasetFormatError(f"{path}: labels outside 0..9")
     images = data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
@@ -128,8 +125,7 @@ def _label_names(directory: Path) -> tuple[str, ...]:
     return tuple(n.decode("latin1") if isinstance(n, bytes) else str(n) for n in names)
 
 
-def load_cifar10(directory: str | Path, cache_dir: str | Path | None = None,
-                 use_cache: bool = True) -> Cifar10:
+def load_cifar10(directory: str | Path, cache_dir: str | Path | None = None, use_cache: bool = True) -> Cifar10:
     """Load CIFAR-10 from a ``cifar-10-batches-py`` folder (or its parent).
 
     The first load decodes the batches and writes a ``.npy`` cache under ``cache_dir``
@@ -139,8 +135,9 @@ def load_cifar10(directory: str | Path, cache_dir: str | Path | None = None,
     arrays = None
     cache = Path(cache_dir or default_cache_dir()) / "cifar10" / _cache_key(directory)
     if use_cache and (cache / "y_test.npy").is_file():
-        arrays = {k: np.load(cache / f"{k}.npy", allow_pickle=False)
-                  for k in ("X_train", "y_train", "X_test", "y_test")}
+        arrays = {
+            k: np.load(cache / f"{k}.npy", allow_pickle=False) for k in ("X_train", "y_train", "X_test", "y_test")
+        }
     if arrays is None:
         arrays = _decode(directory)
         if use_cache:
@@ -183,12 +180,13 @@ def split(data: Cifar10, num_train: int, num_val: int, num_test: int | None = No
     """cs231n's split: validation = the ``num_val`` training images after the first ``num_train``."""
     available = data.X_train.shape[0]
     if num_train + num_val > available:
-        raise DatasetFormatError(
-            f"{data.directory}: {available} training images, asked for {num_train} + {num_val}")
+        raise DatasetFormatError(f"{data.directory}: {available} training images, asked for {num_train} + {num_val}")
     num_test = data.X_test.shape[0] if num_test is None else num_test
     return Split(
-        X_train=data.X_train[:num_train], y_train=data.y_train[:num_train],
-        X_val=data.X_train[num_train:num_train + num_val],
-        y_val=data.y_train[num_train:num_train + num_val],
-        X_test=data.X_test[:num_test], y_test=data.y_test[:num_test],
+        X_train=data.X_train[:num_train],
+        y_train=data.y_train[:num_train],
+        X_val=data.X_train[num_train : num_train + num_val],
+        y_val=data.y_train[num_train : num_train + num_val],
+        X_test=data.X_test[:num_test],
+        y_test=data.y_test[:num_test],
     )

@@ -49,7 +49,8 @@ def fetch_cifar10(dest: str | Path, options: FetchOptions = FetchOptions()) -> P
         if digest != options.md5.lower():
             raise DownloadError(
                 f"checksum mismatch for {options.url}: MD5 {digest}, expected {options.md5}; "
-                "the download is corrupt or not the official archive (nothing was unpacked)")
+                "the download is corrupt or not the official archive (nothing was unpacked)"
+            )
         _extract(Path(tmp), dest)
     finally:
         Path(tmp).unlink(missing_ok=True)
@@ -63,8 +64,14 @@ def _download(options: FetchOptions, out) -> str:
     try:
         with urllib.request.urlopen(options.url, timeout=options.timeout) as response:
             total = int(response.headers.get("Content-Length") or 0) or None
-            with tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024,
-                      desc="cifar-10-python.tar.gz", disable=not options.progress) as bar:
+            with tqdm(
+                total=total,
+                unit="B",
+                unit_scale=True,
+                unit_divisor=1024,
+                desc="cifar-10-python.tar.gz",
+                disable=not options.progress,
+            ) as bar:
                 while chunk := response.read(CHUNK):
                     out.write(chunk)
                     md5.update(chunk)
@@ -87,7 +94,9 @@ def _extract(archive: Path, dest: Path) -> None:
                 if member.isfile():
                     target = staging / member.name
                     target.parent.mkdir(parents=True, exist_ok=True)
-                    with tar.extractfile(member) as src, open(target, "wb") as dst:
+                    source = tar.extractfile(member)
+                    assert source is not None  # a regular file always has contents
+                    with source as src, open(target, "wb") as dst:
                         shutil.copyfileobj(src, dst)
         unpacked = staging / "cifar-10-batches-py"
         if unpacked.is_dir():
@@ -103,8 +112,12 @@ def _extract(archive: Path, dest: Path) -> None:
 
 def _check_member(member: tarfile.TarInfo) -> None:
     parts = Path(member.name).parts
-    unsafe = (member.name.startswith("/") or ".." in parts
-              or not (member.isfile() or member.isdir())
-              or not parts or parts[0] != "cifar-10-batches-py")
+    unsafe = (
+        member.name.startswith("/")
+        or ".." in parts
+        or not (member.isfile() or member.isdir())
+        or not parts
+        or parts[0] != "cifar-10-batches-py"
+    )
     if unsafe:
         raise DownloadError(f"refusing unsafe or unexpected archive entry '{member.name}'")

@@ -22,8 +22,8 @@ import functools
 import hashlib
 import shutil
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 import numpy as np
 
@@ -67,17 +67,28 @@ def _row_counts(folder: str, stamp: int) -> tuple[int, int]:
 
 def _write_view(out: Path, data, train: int, val: int, test: int) -> None:
     first, first_labels = _tiled(data.X_train[:train], data.y_train[:train], VALIDATION_START)
-    last, last_labels = _tiled(data.X_train[train:train + val], data.y_train[train:train + val],
-                               TRAIN_ROWS - VALIDATION_START)
+    last, last_labels = _tiled(
+        data.X_train[train : train + val], data.y_train[train : train + val], TRAIN_ROWS - VALIDATION_START
+    )
     rows, labels = np.concatenate([first, last]), np.concatenate([first_labels, last_labels])
     test_rows, test_labels = _tiled(data.X_test[:test], data.y_test[:test], ROWS)
     out.mkdir()
     for i, name in enumerate(TRAIN_BATCHES):
         part = slice(i * ROWS, (i + 1) * ROWS)
-        write_batch(out / name, f"training batch {i + 1} of 5", labels[part].tolist(), rows[part],
-                    [f"{name}_{j:05d}.png" for j in range(ROWS)])
-    write_batch(out / TEST_BATCH, "testing batch 1 of 1", test_labels.tolist(), test_rows,
-                [f"{TEST_BATCH}_{j:05d}.png" for j in range(ROWS)])
+        write_batch(
+            out / name,
+            f"training batch {i + 1} of 5",
+            labels[part].tolist(),
+            rows[part],
+            [f"{name}_{j:05d}.png" for j in range(ROWS)],
+        )
+    write_batch(
+        out / TEST_BATCH,
+        "testing batch 1 of 1",
+        test_labels.tolist(),
+        test_rows,
+        [f"{TEST_BATCH}_{j:05d}.png" for j in range(ROWS)],
+    )
     (out / META).write_bytes(meta_bytes(data.label_names, ROWS))
 
 
@@ -99,7 +110,8 @@ def full_size_view(source: str | Path, sizes: Mapping[str, int]) -> Path:
     _write_view(tmp / "cifar-10-batches-py", data, train, val, test)
     (tmp / "cifar-10-batches-py" / MARKER).write_text(
         f"Built by grader from {source} ({train}/{val}/{test} split): not CIFAR-10 itself. "
-        "See grader/data/fullsize.py.\n")
+        "See grader/data/fullsize.py.\n"
+    )
     try:
         tmp.rename(target)
     except OSError:  # another process finished first

@@ -19,6 +19,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -29,7 +30,7 @@ from grader.data.locate import locate_cifar10
 from grader.data.synthetic import SYNTHETIC_MARKER, write_synthetic_cifar10
 
 CHOICES = ("auto", "cifar10", "synthetic")
-SYNTHETIC_SIZE = {"per_batch": 600, "test": 500, "noise": 10.0}
+SYNTHETIC_SIZE: dict[str, Any] = {"per_batch": 600, "test": 500, "noise": 10.0}
 SYNTHETIC_SPLIT = {"train": 2500, "val": 500, "test": 500}
 FULL_SIZE = 60000
 
@@ -97,8 +98,9 @@ def split_sizes(assignment, name: str) -> dict[str, int]:
         return dict(SYNTHETIC_SPLIT)
     if name in assignment.calibration:
         return {k: int(v) for k, v in assignment.calibration[name].split.items()}
-    raise DatasetFormatError(f"the assignment declares no split for dataset '{name}' "
-                             f"(add [calibration.{name}] with a split)")
+    raise DatasetFormatError(
+        f"the assignment declares no split for dataset '{name}' (add [calibration.{name}] with a split)"
+    )
 
 
 @functools.lru_cache(maxsize=4)
@@ -108,5 +110,4 @@ def load_split(path: Path, train: int, val: int, test: int) -> Split:
     if data.X_test.shape[0] < test:
         raise DatasetFormatError(f"{path}: {data.X_test.shape[0]} test images, the split needs {test}")
     images = lambda a: a.astype(np.float64)
-    return Split(images(data.X_train), data.y_train, images(data.X_val), data.y_val,
-                 images(data.X_test), data.y_test)
+    return Split(images(data.X_train), data.y_train, images(data.X_val), data.y_val, images(data.X_test), data.y_test)

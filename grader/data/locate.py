@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 import platformdirs
 
@@ -20,9 +20,9 @@ def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir("grader")) / "cifar10"
 
 
-def candidates(cli_dir: str | Path | None = None,
-               env: Mapping[str, str] | None = None,
-               cwd: Path | None = None) -> list[tuple[str, Path]]:
+def candidates(
+    cli_dir: str | Path | None = None, env: Mapping[str, str] | None = None, cwd: Path | None = None
+) -> list[tuple[str, Path]]:
     """Every place to look, highest precedence first, each with where the setting came from."""
     env = os.environ if env is None else env
     found: list[tuple[str, Path]] = []
@@ -37,9 +37,9 @@ def candidates(cli_dir: str | Path | None = None,
     return found
 
 
-def locate_cifar10(cli_dir: str | Path | None = None,
-                   env: Mapping[str, str] | None = None,
-                   cwd: Path | None = None) -> Path:
+def locate_cifar10(
+    cli_dir: str | Path | None = None, env: Mapping[str, str] | None = None, cwd: Path | None = None
+) -> Path:
     """Return the first ``cifar-10-batches-py`` folder found; raise :class:`DatasetNotFound` naming all."""
     searched = candidates(cli_dir, env, cwd)
     if cli_dir:  # an explicit --dir is never silently replaced by another location

@@ -23,8 +23,7 @@ def _prototypes(rng: np.random.Generator, num_classes: int) -> np.ndarray:
     return coarse.repeat(8, axis=1).repeat(8, axis=2)
 
 
-def synthetic_arrays(n: int, seed: int, noise: float = 1.0,
-                     proto_seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def synthetic_arrays(n: int, seed: int, noise: float = 1.0, proto_seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """``n`` images (n, 32, 32, 3) uint8 and labels (n,) int64; classes share prototypes by ``proto_seed``."""
     protos = _prototypes(np.random.default_rng(proto_seed), len(LABEL_NAMES))
     rng = np.random.default_rng(seed)
@@ -36,12 +35,18 @@ def synthetic_arrays(n: int, seed: int, noise: float = 1.0,
 
 def _write_batch(path: Path, images: np.ndarray, labels: np.ndarray, label: str) -> None:
     rows = np.ascontiguousarray(images.transpose(0, 3, 1, 2).reshape(images.shape[0], -1), dtype=np.uint8)
-    write_batch(path, label, [int(v) for v in labels], rows,
-                [f"synthetic_{label.replace(' ', '_')}_{i}.png" for i in range(len(labels))])
+    write_batch(
+        path,
+        label,
+        [int(v) for v in labels],
+        rows,
+        [f"synthetic_{label.replace(' ', '_')}_{i}.png" for i in range(len(labels))],
+    )
 
 
-def write_synthetic_cifar10(directory: str | Path, per_batch: int = 200, test: int = 200,
-                            seed: int = 0, noise: float = 1.0) -> Path:
+def write_synthetic_cifar10(
+    directory: str | Path, per_batch: int = 200, test: int = 200, seed: int = 0, noise: float = 1.0
+) -> Path:
     """Write five training batches of ``per_batch`` rows and a test batch of ``test`` rows.
 
     Returns the ``cifar-10-batches-py`` folder created inside ``directory``.
@@ -49,8 +54,7 @@ def write_synthetic_cifar10(directory: str | Path, per_batch: int = 200, test: i
     out = Path(directory) / "cifar-10-batches-py"
     out.mkdir(parents=True, exist_ok=True)
     for i, name in enumerate(TRAIN_BATCHES):
-        images, labels = synthetic_arrays(per_batch, seed=seed * 10 + i + 1, noise=noise,
-                                          proto_seed=seed)
+        images, labels = synthetic_arrays(per_batch, seed=seed * 10 + i + 1, noise=noise, proto_seed=seed)
         _write_batch(out / name, images, labels, f"training batch {i + 1} of 5")
     images, labels = synthetic_arrays(test, seed=seed * 10 + 7, noise=noise, proto_seed=seed)
     _write_batch(out / TEST_BATCH, images, labels, "testing batch 1 of 1")

@@ -37,11 +37,11 @@ def autograder_root() -> Path:
 class BundleConfig:
     """What a bundle was built with (``source/bundle.json``)."""
 
-    assignment: str              # the folder under source/assignment/
-    python: str                  # "3.11": the grader's and the students' interpreter version
-    dataset: str                 # "cifar10" (fetched at setup), "bundled" (source/data/) or "synthetic"
-    hidden_visibility: str       # Gradescope visibility of hidden checks
-    time_budget_seconds: float   # the autograder timeout set on Gradescope
+    assignment: str  # the folder under source/assignment/
+    python: str  # "3.11": the grader's and the students' interpreter version
+    dataset: str  # "cifar10" (fetched at setup), "bundled" (source/data/) or "synthetic"
+    hidden_visibility: str  # Gradescope visibility of hidden checks
+    time_budget_seconds: float  # the autograder timeout set on Gradescope
     leaderboard: bool
     grader_version: str
 
@@ -49,5 +49,5 @@ class BundleConfig:
         return {"type": "BundleConfig", **asdict(self)}
 
     @classmethod
-    def from_json(cls, data: dict) -> "BundleConfig":
+    def from_json(cls, data: dict) -> BundleConfig:
         return cls(**{f.name: data[f.name] for f in fields(cls)})

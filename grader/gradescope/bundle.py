@@ -19,9 +19,9 @@ import sys
 import sysconfig
 import tempfile
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from grader.core.assignment import Assignment
 from grader.core.errors import BundleError
@@ -53,12 +53,18 @@ class BundleOptions:
     time_budget_seconds: float | None = None
 
 
-def build(assignment: Assignment, out: Path, options: BundleOptions = BundleOptions(),
-          say: Callable[[str], None] = lambda text: None) -> Path:
+def build(
+    assignment: Assignment,
+    out: Path,
+    options: BundleOptions = BundleOptions(),
+    say: Callable[[str], None] = lambda text: None,
+) -> Path:
     """Write the bundle of ``assignment`` to ``out`` and return it."""
     if not sysconfig.get_platform().startswith("linux"):
-        raise BundleError(f"the bundle carries wheels for the platform it is built on ({sysconfig.get_platform()}); "
-                          "Gradescope runs Linux: build it on Linux x86_64")
+        raise BundleError(
+            f"the bundle carries wheels for the platform it is built on ({sysconfig.get_platform()}); "
+            "Gradescope runs Linux: build it on Linux x86_64"
+        )
     with tempfile.TemporaryDirectory(prefix="grader-bundle-") as tmp:
         stage = Path(tmp)
         dataset = bundle_dataset(options.dataset, stage / "data")
@@ -69,8 +75,11 @@ def build(assignment: Assignment, out: Path, options: BundleOptions = BundleOpti
         if assignment.environment.declared:
             say("the wheels of the students' environment")
             student_wheels(assignment, stage / "student-wheels", options.student_wheelhouse)
-        shutil.copytree(assignment.root, stage / "assignment" / assignment.root.name,
-                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints"))
+        shutil.copytree(
+            assignment.root,
+            stage / "assignment" / assignment.root.name,
+            ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints"),
+        )
         config = bundle_config(assignment, options, dataset)
         write_scripts(stage, config)
         write_zip(stage, out)
@@ -85,10 +94,15 @@ def python_version() -> str:
 def bundle_config(assignment: Assignment, options: BundleOptions, dataset: str) -> BundleConfig:
     spec = assignment.gradescope
     visibility = options.hidden_visibility or spec.hidden_visibility
-    return BundleConfig(assignment=assignment.root.name, python=python_version(), dataset=dataset,
-                        hidden_visibility=visibility,
-                        time_budget_seconds=float(options.time_budget_seconds or spec.time_budget_seconds),
-                        leaderboard=spec.leaderboard, grader_version=__version__)
+    return BundleConfig(
+        assignment=assignment.root.name,
+        python=python_version(),
+        dataset=dataset,
+        hidden_visibility=visibility,
+        time_budget_seconds=float(options.time_budget_seconds or spec.time_budget_seconds),
+        leaderboard=spec.leaderboard,
+        grader_version=__version__,
+    )
 
 
 def _run(command: list[str], what: str) -> None:
@@ -107,8 +121,10 @@ def grader_wheel(dest: Path, wheelhouse: Path | None) -> Path:
         return Path(shutil.copy(found[-1], dest))
     source = Path(__file__).resolve().parents[2]
     if (source / "pyproject.toml").is_file() and f'name = "{DISTRIBUTION}"' in (source / "pyproject.toml").read_text():
-        _run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(dest), str(source)],
-             f"building the wheel of {source}")
+        _run(
+            [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(dest), str(source)],
+            f"building the wheel of {source}",
+        )
         return next(dest.glob(f"{WHEEL_PREFIX}*.whl"))
     return wheel_from_installed(dest)
 
@@ -118,15 +134,27 @@ def wheel_from_installed(dest: Path) -> Path:
     dist = importlib.metadata.distribution(DISTRIBUTION)
     info = f"{WHEEL_PREFIX}{dist.version}.dist-info"
     skip = ("RECORD", "INSTALLER", "REQUESTED", "direct_url.json")
-    files = [f for f in dist.files or () if "__pycache__" not in f.parts and not f.name.endswith(".pyc")
-             and not (f.parts[0] == info and f.name in skip) and not f.as_posix().startswith("..")]
-    tag = next((line.split(":", 1)[1].strip() for line in (dist.read_text("WHEEL") or "").splitlines()
-                if line.startswith("Tag:")), "py3-none-any")
+    files = [
+        f
+        for f in dist.files or ()
+        if "__pycache__" not in f.parts
+        and not f.name.endswith(".pyc")
+        and not (f.parts[0] == info and f.name in skip)
+        and not f.as_posix().startswith("..")
+    ]
+    tag = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in (dist.read_text("WHEEL") or "").splitlines()
+            if line.startswith("Tag:")
+        ),
+        "py3-none-any",
+    )
     target = dest / f"{WHEEL_PREFIX}{dist.version}-{tag}.whl"
     record = []
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zf:
         for f in sorted(files, key=lambda f: f.as_posix()):
-            data = Path(dist.locate_file(f)).read_bytes()
+            data = Path(str(dist.locate_file(f))).read_bytes()
             zf.writestr(f.as_posix(), data)
             digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
             record.append(f"{f.as_posix()},sha256={digest},{len(data)}")
@@ -138,8 +166,22 @@ def dependency_wheels(own: Path, dest: Path, wheelhouse: Path | None) -> None:
     """Wheels of every dependency of ``own`` for this interpreter and platform (no sdists: the
     image installs offline and builds nothing)."""
     source = ["--no-index", "--find-links", str(wheelhouse)] if wheelhouse else []
-    _run([sys.executable, "-m", "pip", "download", "--quiet", "--only-binary", ":all:", *source,
-          "-d", str(dest), str(own)], "collecting the wheels of the grader's dependencies")
+    _run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--only-binary",
+            ":all:",
+            *source,
+            "-d",
+            str(dest),
+            str(own),
+        ],
+        "collecting the wheels of the grader's dependencies",
+    )
 
 
 def lock_text(wheels: Path) -> str:
@@ -172,8 +214,10 @@ def bundle_dataset(choice: str, dest: Path) -> str:
     batches = batches_dir(folder)
     size = sum(p.stat().st_size for p in batches.iterdir() if p.is_file())
     if size > MAX_BUNDLED_DATA:
-        raise BundleError(f"{batches} holds {size / 1e6:.0f} MB; bundle at most {MAX_BUNDLED_DATA / 1e6:.0f} MB "
-                          "(use --dataset cifar10 to download it at setup)")
+        raise BundleError(
+            f"{batches} holds {size / 1e6:.0f} MB; bundle at most {MAX_BUNDLED_DATA / 1e6:.0f} MB "
+            "(use --dataset cifar10 to download it at setup)"
+        )
     shutil.copytree(batches, dest / "cifar-10-batches-py", ignore=shutil.ignore_patterns(".*"))
     return "bundled"
 

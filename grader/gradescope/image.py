@@ -32,8 +32,8 @@ from grader.gradescope import CONFIG, BundleConfig, autograder_root
 from grader.grading.grade import GradeOptions
 from grader.jail import environment
 
-WATCHDOG_MARGIN = 60.0   # seconds before Gradescope's timeout when an unfinished run reports
-CHECKS_SHARE = 0.25      # of the budget kept for module checks and reports (at most CHECKS_CAP)
+WATCHDOG_MARGIN = 60.0  # seconds before Gradescope's timeout when an unfinished run reports
+CHECKS_SHARE = 0.25  # of the budget kept for module checks and reports (at most CHECKS_CAP)
 CHECKS_CAP = 600.0
 UPLOAD_DEBRIS = ("__MACOSX", ".DS_Store")
 
@@ -56,8 +56,7 @@ class Image:
 def load_image(root: Path | None = None) -> Image:
     root = root or autograder_root()
     config = BundleConfig.from_json(json.loads((root / "source" / CONFIG).read_text(encoding="utf-8")))
-    spec = fit_budget(assignments.load(root / "source" / "assignment" / config.assignment),
-                      config.time_budget_seconds)
+    spec = fit_budget(assignments.load(root / "source" / "assignment" / config.assignment), config.time_budget_seconds)
     return Image(root, config, spec)
 
 
@@ -68,8 +67,11 @@ def fit_budget(spec: Assignment, budget: float) -> Assignment:
         return spec
     checks = min(CHECKS_SHARE * budget, CHECKS_CAP)
     each = max(60.0, (budget - checks - WATCHDOG_MARGIN) / len(spec.notebooks))
-    limits = dataclasses.replace(spec.limits, notebook_seconds=min(spec.limits.notebook_seconds, each),
-                                 notebook_cell_seconds=min(spec.limits.notebook_cell_seconds, each))
+    limits = dataclasses.replace(
+        spec.limits,
+        notebook_seconds=min(spec.limits.notebook_seconds, each),
+        notebook_cell_seconds=min(spec.limits.notebook_cell_seconds, each),
+    )
     return dataclasses.replace(spec, limits=limits)
 
 
@@ -107,13 +109,19 @@ def setup(image: Image) -> SubmissionResult:
         result = grade_upload(image, student_files(image.assignment, Path(tmp) / "submission"))
     failed = [f"{c.title}: {c.outcome} {c.message[:300]}" for c in result.checks if not c.passed]
     if result.max_score <= 0 or failed or result.problems:
-        raise BundleError("the image cannot grade: the reference did not get full marks here\n  "
-                          + "\n  ".join([*result.problems, *failed]))
+        raise BundleError(
+            "the image cannot grade: the reference did not get full marks here\n  "
+            + "\n  ".join([*result.problems, *failed])
+        )
     columns = list(result.metrics()) if image.config.leaderboard else []
     write_json(image.home / "columns.json", {"leaderboard": columns})
-    write_json(image.home / "reference-results.json", result.to_gradescope(image.config.hidden_visibility, columns or None))
-    say(f"setup: the reference scored {result.score:g} / {result.max_score:g} at isolation {result.isolation}"
-        + (f"; leaderboard: {', '.join(columns)}" if columns else ""))
+    write_json(
+        image.home / "reference-results.json", result.to_gradescope(image.config.hidden_visibility, columns or None)
+    )
+    say(
+        f"setup: the reference scored {result.score:g} / {result.max_score:g} at isolation {result.isolation}"
+        + (f"; leaderboard: {', '.join(columns)}" if columns else "")
+    )
     return result
 
 
@@ -147,8 +155,11 @@ def grade_upload(image: Image, folder: Path) -> SubmissionResult:
 def upload(folder: Path, spec: Assignment) -> Path | str:
     """What to grade in Gradescope's submission folder: the one zip or notebook uploaded alone,
     else the folder (loose files are placed by name, see grader.grading.discover); a message when empty."""
-    entries = [p for p in sorted(folder.iterdir()) if p.name not in UPLOAD_DEBRIS and not p.name.startswith(".")] \
-        if folder.is_dir() else []
+    entries = (
+        [p for p in sorted(folder.iterdir()) if p.name not in UPLOAD_DEBRIS and not p.name.startswith(".")]
+        if folder.is_dir()
+        else []
+    )
     if not entries:
         return f"the upload is empty: upload {', '.join(spec.submit)}"
     if len(entries) == 1 and entries[0].is_file() and entries[0].suffix.lower() in (".zip", ".ipynb"):
@@ -169,10 +180,15 @@ def failure(message: str) -> dict:
 
 def watchdog(image: Image) -> threading.Timer:
     """Before Gradescope's timeout ends the run with no result, report and stop."""
+
     def expire() -> None:
-        write_json(image.results, failure(
-            f"Grading did not finish within the autograder's {image.config.time_budget_seconds:.0f} s "
-            "(your code, or the notebook, ran too long). Score 0: make it faster and submit again."))
+        write_json(
+            image.results,
+            failure(
+                f"Grading did not finish within the autograder's {image.config.time_budget_seconds:.0f} s "
+                "(your code, or the notebook, ran too long). Score 0: make it faster and submit again."
+            ),
+        )
         os._exit(0)  # student processes die with the grader (PDEATHSIG)
 
     timer = threading.Timer(max(1.0, image.config.time_budget_seconds - WATCHDOG_MARGIN), expire)
@@ -203,10 +219,15 @@ def run_reporting(root: Path) -> int:
         image = load_image(root)
         watchdog(image)
         run(image)
-    except BaseException as exc:  # noqa: BLE001 - whatever happens, Gradescope gets a result
+    except BaseException as exc:
         traceback.print_exc()
         reason = exc.format_message() if isinstance(exc, GraderError) else f"{type(exc).__name__}: {exc}"
-        write_json(results, failure(f"The autograder failed while grading this submission ({reason}). "
-                                    "This says nothing about your work: please tell your course staff."))
+        write_json(
+            results,
+            failure(
+                f"The autograder failed while grading this submission ({reason}). "
+                "This says nothing about your work: please tell your course staff."
+            ),
+        )
     say(f"graded in {time.monotonic() - started:.1f} s")
     return 0

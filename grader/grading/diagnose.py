@@ -43,8 +43,7 @@ def mutant_oracle(assignment: Assignment, mistake: Mistake) -> Oracle:
     if key not in _MUTANTS:
         folder = process_temp_dir(f"grader-mutant-{mistake.id}-")
         make_mistaken_submission(assignment, mistake, folder)
-        _MUTANTS[key] = Reference(dataclasses.replace(assignment, name=f"{assignment.name}__{mistake.id}",
-                                                      root=folder))
+        _MUTANTS[key] = Reference(dataclasses.replace(assignment, name=f"{assignment.name}__{mistake.id}", root=folder))
     return live_oracle(_MUTANTS[key])
 
 
@@ -71,14 +70,18 @@ def candidates(mistakes: list[Mistake], results: list[CheckResult]) -> list[Mist
 
 def by_signature(check: CheckResult, mistakes: list[Mistake]) -> Mistake | None:
     for mistake in mistakes:
-        if mistake.signature and may_fail(mistake, check.id) and \
-                re.search(mistake.signature, check.message, re.IGNORECASE):
+        if (
+            mistake.signature
+            and may_fail(mistake, check.id)
+            and re.search(mistake.signature, check.message, re.IGNORECASE)
+        ):
             return mistake
     return None
 
 
-def diagnose(assignment: Assignment, results: list[CheckResult], rerun,
-             budget: float = BUDGET_SECONDS) -> list[CheckResult]:
+def diagnose(
+    assignment: Assignment, results: list[CheckResult], rerun, budget: float = BUDGET_SECONDS
+) -> list[CheckResult]:
     """``results`` with ``diagnosis`` filled on failed checks a catalogued mistake explains.
     ``rerun(select, oracle)`` runs the checks matching a ``-k`` expression that compare with the
     reference (the others cannot tell two references apart) with ``oracle`` as the reference, and
@@ -92,13 +95,19 @@ def diagnose(assignment: Assignment, results: list[CheckResult], rerun,
             match = by_signature(check, mistakes)
             if match:
                 found[check.id] = match
-    return [dataclasses.replace(c, diagnosis={"mistake": found[c.id].id, "title": found[c.id].title,
-                                              "hint": found[c.id].hint}) if c.id in found else c
-            for c in results]
+    return [
+        dataclasses.replace(
+            c, diagnosis={"mistake": found[c.id].id, "title": found[c.id].title, "hint": found[c.id].hint}
+        )
+        if c.id in found
+        else c
+        for c in results
+    ]
 
 
-def by_mutants(assignment: Assignment, results: list[CheckResult], mistakes: list[Mistake], rerun,
-               deadline: float) -> dict[str, Mistake]:
+def by_mutants(
+    assignment: Assignment, results: list[CheckResult], mistakes: list[Mistake], rerun, deadline: float
+) -> dict[str, Mistake]:
     """Failed check id -> the first mistake whose mutant reference makes it pass. A check the
     rerun leaves out does not compare with the reference: no mutant is tried on it again."""
     failed = [c.id for c in results if c.outcome == "failed"]

@@ -75,13 +75,15 @@ def _copy_tree(src: Path, dest: Path, problems: list[str]) -> None:
                 problems.append(f"ignored {rel / name}: not a regular file (symbolic link or device)")
                 continue
             if info.st_size > MAX_FILE:
-                problems.append(f"ignored {rel / name}: {info.st_size >> 20} MB, over the "
-                                f"{MAX_FILE >> 20} MB limit per file")
+                problems.append(
+                    f"ignored {rel / name}: {info.st_size >> 20} MB, over the {MAX_FILE >> 20} MB limit per file"
+                )
                 continue
             count, total = count + 1, total + info.st_size
             if total > MAX_TOTAL or count > MAX_FILES:
-                problems.append(f"ignored {rel / name}: the submission is over {MAX_TOTAL >> 20} MB "
-                                f"or {MAX_FILES} files")
+                problems.append(
+                    f"ignored {rel / name}: the submission is over {MAX_TOTAL >> 20} MB or {MAX_FILES} files"
+                )
                 continue
             shutil.copyfile(path, dest / rel / name)
 
@@ -138,8 +140,9 @@ def _place_loose_files(folder: Path, assignment: Assignment, problems: list[str]
         if len(named) == 1:
             (folder / rel).parent.mkdir(parents=True, exist_ok=True)
             named[0].rename(folder / rel)
-            problems.append(f"{named[0].relative_to(folder).as_posix()} was handed in without its folders: "
-                            f"graded as {rel}")
+            problems.append(
+                f"{named[0].relative_to(folder).as_posix()} was handed in without its folders: graded as {rel}"
+            )
 
 
 def _provide_missing(root: Path, assignment: Assignment, problems: list[str]) -> None:
@@ -199,6 +202,9 @@ def find_submissions(path: Path, assignment: Assignment) -> list[Path]:
         return [path]
     if any((path / rel).is_file() for rel in assignment.submit) or any(path.glob("*.py")):
         return [path]
-    entries = sorted(p for p in path.iterdir() if not p.name.startswith((".", "_"))
-                     and (p.is_dir() or p.suffix.lower() in (".zip", ".ipynb")))
+    entries = sorted(
+        p
+        for p in path.iterdir()
+        if not p.name.startswith((".", "_")) and (p.is_dir() or p.suffix.lower() in (".zip", ".ipynb"))
+    )
     return entries or [path]

@@ -9,9 +9,10 @@ import math
 import os
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import pytest
 
@@ -84,10 +85,12 @@ class GradeOptions:
 
 def preload_for(submission: Submission) -> tuple[str, ...]:
     """numpy, plus the slow imports the submission's modules mention (imported once per worker)."""
-    text = " ".join(p.read_text(encoding="utf-8", errors="replace")[:200_000]
-                    for p in sorted(submission.path.rglob("*.py"))[:200])
-    return ("numpy",) + tuple(module for word, module in PRELOAD.items()
-                              if f"import {word}" in text or f"from {word}" in text)
+    text = " ".join(
+        p.read_text(encoding="utf-8", errors="replace")[:200_000] for p in sorted(submission.path.rglob("*.py"))[:200]
+    )
+    return ("numpy",) + tuple(
+        module for word, module in PRELOAD.items() if f"import {word}" in text or f"from {word}" in text
+    )
 
 
 def student_interpreter(assignment: Assignment, options: GradeOptions) -> Interpreter | None:
@@ -100,8 +103,10 @@ def worker_options(assignment: Assignment, submission: Submission, options: Grad
     return WorkerOptions(
         isolation=options.isolation,
         interpreter=student_interpreter(assignment, options),
-        limits=JailLimits(memory_mb=limits.memory_mb,
-                          cpu_seconds=int(max(limits.check_seconds, limits.call_seconds, TRAINING_SECONDS)) + 5),
+        limits=JailLimits(
+            memory_mb=limits.memory_mb,
+            cpu_seconds=int(max(limits.check_seconds, limits.call_seconds, TRAINING_SECONDS)) + 5,
+        ),
         call_seconds=limits.call_seconds,
         preload=preload_for(submission),
         rehang_seconds=limits.check_floor_seconds / 2,
@@ -115,26 +120,56 @@ def oracle_for(assignment: Assignment, options: GradeOptions) -> Oracle:
     return live_oracle(Reference(assignment))
 
 
-def run_checks(assignment: Assignment, worker: Worker, options: GradeOptions,
-               artifacts: Path | None = None, notebooks: NotebookOutcome | None = None,
-               oracle: Oracle | None = None, limits: Mapping[str, float] | None = None,
-               compared_only: bool = False) -> list[CheckResult]:
+def run_checks(
+    assignment: Assignment,
+    worker: Worker,
+    options: GradeOptions,
+    artifacts: Path | None = None,
+    notebooks: NotebookOutcome | None = None,
+    oracle: Oracle | None = None,
+    limits: Mapping[str, float] | None = None,
+    compared_only: bool = False,
+) -> list[CheckResult]:
     """Run ``checks/`` of the assignment against the worker's submission; one result per check.
     Weight arrays the checks record are written to ``artifacts`` (skipped when None); ``oracle``
     gives each check its ``reference`` (default: :func:`oracle_for` the options); ``limits`` maps
     check ids to their time limits (default: the declared ``check_seconds``); ``compared_only``
     runs only the checks that use the reference (none may match)."""
-    plugin = GraderPlugin(worker, oracle or oracle_for(assignment, options), assignment.limits.check_seconds,
-                          assignment.packages, artifacts,
-                          NotebookView(notebooks, dict(assignment.notebook.results)) if notebooks else None,
-                          CifarView(options.data, assignment), limits, assignment.regularization, compared_only)
+    plugin = GraderPlugin(
+        worker,
+        oracle or oracle_for(assignment, options),
+        assignment.limits.check_seconds,
+        assignment.packages,
+        artifacts,
+        NotebookView(notebooks, dict(assignment.notebook.results)) if notebooks else None,
+        CifarView(options.data, assignment),
+        limits,
+        assignment.regularization,
+        compared_only,
+    )
     checks = assignment.root / "checks"
     # Results come from the exceptions themselves, so pytest's long tracebacks (the source of every
     # frame of every failure parsed: half the time of grading a broken module) give way to native
     # ones, and its unraisable-exception hunt (a garbage collection per session, 0.1 s) is off.
-    args = [str(checks), "-p", "no:cacheprovider", "-p", "no:unraisableexception", "-p", "no:threadexception",
-            "--import-mode=importlib", "--strict-markers", "-q", "--tb=native", "-c", os.devnull,
-            "--rootdir", str(checks), "-W", "ignore::pytest.PytestAssertRewriteWarning"]
+    args = [
+        str(checks),
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:unraisableexception",
+        "-p",
+        "no:threadexception",
+        "--import-mode=importlib",
+        "--strict-markers",
+        "-q",
+        "--tb=native",
+        "-c",
+        os.devnull,
+        "--rootdir",
+        str(checks),
+        "-W",
+        "ignore::pytest.PytestAssertRewriteWarning",
+    ]
     if options.public_only:
         args += ["-m", "not hidden"]
     if options.select:
@@ -145,8 +180,9 @@ def run_checks(assignment: Assignment, worker: Worker, options: GradeOptions,
     if compared_only and code == pytest.ExitCode.NO_TESTS_COLLECTED:
         return []
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) or not plugin.results:
-        raise ChecksError(f"the checks of '{assignment.name}' could not run "
-                          f"(pytest exit {int(code)}):\n{out.getvalue()[-3000:]}")
+        raise ChecksError(
+            f"the checks of '{assignment.name}' could not run (pytest exit {int(code)}):\n{out.getvalue()[-3000:]}"
+        )
     return plugin.results
 
 
@@ -174,13 +210,15 @@ def _importable(checks: Path):
 
 def common_problems(results: list[CheckResult]) -> list[str]:
     """Submission-level problems visible in many checks, e.g. a module that does not import."""
-    import_failures = {r.message.split("\n")[0] for r in results
-                       if r.outcome == "error" and " in importing " in r.message}
+    import_failures = {
+        r.message.split("\n")[0] for r in results if r.outcome == "error" and " in importing " in r.message
+    }
     return sorted(import_failures)
 
 
-def run_notebooks(assignment: Assignment, submission: Submission, options: GradeOptions,
-                  out: Path | None) -> NotebookOutcome | None:
+def run_notebooks(
+    assignment: Assignment, submission: Submission, options: GradeOptions, out: Path | None
+) -> NotebookOutcome | None:
     """Execute the assignment's notebooks in the jail (None when the run skips notebooks), with
     limits derived from the reference notebook's time (:mod:`grader.grading.limits`)."""
     if not options.notebooks or not assignment.notebooks or not assignment.notebook.execute:
@@ -194,9 +232,18 @@ def run_notebooks(assignment: Assignment, submission: Submission, options: Grade
     level = resolve_level(options.isolation)
 
     def run(folder: Path, notebook_limits: NotebookLimits, executed: Path | None) -> NotebookOutcome:
-        return run_assignment_notebooks(assignment, folder, level, jail_limits, notebook_limits,
-                                        dataset, parameters, executed, student_interpreter(assignment, options),
-                                        sizes)
+        return run_assignment_notebooks(
+            assignment,
+            folder,
+            level,
+            jail_limits,
+            notebook_limits,
+            dataset,
+            parameters,
+            executed,
+            student_interpreter(assignment, options),
+            sizes,
+        )
 
     declared = NotebookLimits(limits.notebook_cell_seconds, limits.notebook_seconds, limits.notebook_memory_mb)
 
@@ -211,18 +258,21 @@ def run_notebooks(assignment: Assignment, submission: Submission, options: Grade
     key = {**parameters, "(course notebook)": course}
     if cached_reference_seconds(assignment, dataset, key) is None and is_the_reference(assignment, submission.path):
         outcome = run(submission.path, declared, out / "executed" if out else None)  # measured as it is graded
-        if completed_seconds(outcome) is not None:
-            record_reference_seconds(assignment, dataset, key, completed_seconds(outcome))
+        seconds = completed_seconds(outcome)
+        if seconds is not None:
+            record_reference_seconds(assignment, dataset, key, seconds)
         return outcome
     seconds = reference_seconds(assignment, dataset, key, measure)
     deadline = derived(limits.notebook_seconds, seconds, limits.notebook_factor, limits.notebook_floor_seconds)
     cell = min(limits.notebook_cell_seconds, deadline)
-    return run(submission.path, NotebookLimits(cell, deadline, limits.notebook_memory_mb),
-               out / "executed" if out else None)
+    return run(
+        submission.path, NotebookLimits(cell, deadline, limits.notebook_memory_mb), out / "executed" if out else None
+    )
 
 
-def checks_of_folder(assignment: Assignment, folder: Path, workdir: Path, options: GradeOptions,
-                     oracle: Oracle) -> list[CheckResult]:
+def checks_of_folder(
+    assignment: Assignment, folder: Path, workdir: Path, options: GradeOptions, oracle: Oracle
+) -> list[CheckResult]:
     """Only the checks of ``folder`` (no notebook run, no diagnosis, declared limits), with
     ``oracle`` as the reference: for measuring or recording the reference itself."""
     submission = prepare(folder, assignment, workdir)
@@ -239,16 +289,27 @@ def check_limits(assignment: Assignment, options: GradeOptions) -> dict[str, flo
     level = resolve_level(options.isolation)
 
     def measure(folder: Path) -> dict[str, float]:
-        results = checks_of_folder(assignment, folder, folder.parent / "work",
-                                   GradeOptions(isolation=level, notebooks=False, wheelhouse=options.wheelhouse,
-                                                build_environment=options.build_environment, data=options.data),
-                                   live_oracle(Reference(assignment)))
+        results = checks_of_folder(
+            assignment,
+            folder,
+            folder.parent / "work",
+            GradeOptions(
+                isolation=level,
+                notebooks=False,
+                wheelhouse=options.wheelhouse,
+                build_environment=options.build_environment,
+                data=options.data,
+            ),
+            live_oracle(Reference(assignment)),
+        )
         return {r.id: r.duration for r in results if r.passed}
 
     times = reference_check_seconds(assignment, level, measure, dataset_of(options))
     # capped later by each check's declared limit (check_seconds or its own @timeout)
-    return {check: derived(math.inf, seconds, declared.check_factor, declared.check_floor_seconds)
-            for check, seconds in times.items()}
+    return {
+        check: derived(math.inf, seconds, declared.check_factor, declared.check_floor_seconds)
+        for check, seconds in times.items()
+    }
 
 
 def completed_seconds(outcome: NotebookOutcome) -> float | None:
@@ -270,8 +331,9 @@ def measures_itself(assignment: Assignment, submission: Submission, options: Gra
     if assignment.limits.check_factor <= 0:
         return False
     level = resolve_level(options.isolation)
-    return (cached_reference_check_seconds(assignment, level, dataset_of(options)) is None
-            and is_the_reference(assignment, submission.path))
+    return cached_reference_check_seconds(assignment, level, dataset_of(options)) is None and is_the_reference(
+        assignment, submission.path
+    )
 
 
 def notebook_modules(assignment: Assignment, submission: Submission) -> list[str]:
@@ -286,8 +348,9 @@ def notebook_modules(assignment: Assignment, submission: Submission) -> list[str
     return notes + write_notebook_module(path, submission.path / f"{name}.py")
 
 
-def grade_submission(assignment: Assignment, submission: Submission,
-                     options: GradeOptions = GradeOptions(), out: Path | None = None) -> SubmissionResult:
+def grade_submission(
+    assignment: Assignment, submission: Submission, options: GradeOptions = GradeOptions(), out: Path | None = None
+) -> SubmissionResult:
     """Grade ``submission``: its notebooks in a jailed kernel, then the checks in a fresh jailed
     worker; never raises for anything the student did. ``out`` (the submission's output folder)
     receives executed notebooks and recorded weight arrays."""
@@ -295,23 +358,48 @@ def grade_submission(assignment: Assignment, submission: Submission,
     module_problems = notebook_modules(assignment, submission)
     notebooks = run_notebooks(assignment, submission, options, out)
     measuring = measures_itself(assignment, submission, options)  # the reference, limits not yet known
-    limits = ({} if measuring else dict(options.limits) if options.limits is not None
-              else check_limits(assignment, options) if options.answers is None else {})
+    limits = (
+        {}
+        if measuring
+        else dict(options.limits)
+        if options.limits is not None
+        else check_limits(assignment, options)
+        if options.answers is None
+        else {}
+    )
     with Worker(submission.path, worker_options(assignment, submission, options)) as worker:
-        results = run_checks(assignment, worker, options, out / "artifacts" if out else None, notebooks,
-                             limits=limits)
+        results = run_checks(assignment, worker, options, out / "artifacts" if out else None, notebooks, limits=limits)
         if measuring:
-            record_reference_check_seconds(assignment, worker.isolation, dataset_of(options),
-                                           {r.id: r.duration for r in results if r.passed})
+            record_reference_check_seconds(
+                assignment, worker.isolation, dataset_of(options), {r.id: r.duration for r in results if r.passed}
+            )
         if options.answers is None:  # offline (grader check) there is no reference to mutate
-            results = diagnose(assignment, results, lambda select, oracle: run_checks(
-                assignment, worker, dataclasses.replace(options, select=select), None, notebooks, oracle,
-                limits, compared_only=True))
+            results = diagnose(
+                assignment,
+                results,
+                lambda select, oracle: run_checks(
+                    assignment,
+                    worker,
+                    dataclasses.replace(options, select=select),
+                    None,
+                    notebooks,
+                    oracle,
+                    limits,
+                    compared_only=True,
+                ),
+            )
         isolation = worker.isolation
     return SubmissionResult(
-        submission=submission.id, assignment=assignment.name, checks=tuple(results),
-        isolation=isolation, grader_version=__version__, content_hash=submission.content_hash,
+        submission=submission.id,
+        assignment=assignment.name,
+        checks=tuple(results),
+        isolation=isolation,
+        grader_version=__version__,
+        content_hash=submission.content_hash,
         execution_time=time.perf_counter() - start,
-        problems=tuple(submission.problems) + tuple(module_problems) + tuple(common_problems(results))
+        problems=tuple(submission.problems)
+        + tuple(module_problems)
+        + tuple(common_problems(results))
         + (notebooks.problems if notebooks else ()),
-        notebooks=notebooks.runs if notebooks else ())
+        notebooks=notebooks.runs if notebooks else (),
+    )

@@ -22,8 +22,9 @@ import hashlib
 import json
 import math
 import tempfile
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from grader.core.assignment import Assignment, grading_digest, student_files, student_paths
 from grader.core.files import write_json
@@ -35,8 +36,7 @@ def reference_key(assignment: Assignment, dataset: Path | None, parameters: Mapp
     digest = hashlib.sha256()
     for rel in student_paths(assignment.root):
         digest.update(rel.as_posix().encode() + b"\0" + (assignment.root / rel).read_bytes())
-    digest.update(json.dumps([str(dataset), sorted(parameters.items(), key=str), __version__],
-                             default=str).encode())
+    digest.update(json.dumps([str(dataset), sorted(parameters.items(), key=str), __version__], default=str).encode())
     return digest.hexdigest()[:32]
 
 
@@ -44,20 +44,25 @@ def _times_file(assignment: Assignment, dataset: Path | None, parameters: Mappin
     return default_cache_dir() / "reference-times" / f"{reference_key(assignment, dataset, parameters)}.json"
 
 
-def cached_reference_seconds(assignment: Assignment, dataset: Path | None,
-                             parameters: Mapping[str, Any]) -> float | None:
+def cached_reference_seconds(
+    assignment: Assignment, dataset: Path | None, parameters: Mapping[str, Any]
+) -> float | None:
     cache = _times_file(assignment, dataset, parameters)
     return json.loads(cache.read_text())["seconds"] if cache.is_file() else None
 
 
-def record_reference_seconds(assignment: Assignment, dataset: Path | None, parameters: Mapping[str, Any],
-                             seconds: float) -> None:
-    write_json(_times_file(assignment, dataset, parameters),
-               {"seconds": seconds, "assignment": assignment.name, "dataset": str(dataset)})
+def record_reference_seconds(
+    assignment: Assignment, dataset: Path | None, parameters: Mapping[str, Any], seconds: float
+) -> None:
+    write_json(
+        _times_file(assignment, dataset, parameters),
+        {"seconds": seconds, "assignment": assignment.name, "dataset": str(dataset)},
+    )
 
 
-def reference_seconds(assignment: Assignment, dataset: Path | None, parameters: Mapping[str, Any],
-                      measure: Callable[[Path], float | None]) -> float | None:
+def reference_seconds(
+    assignment: Assignment, dataset: Path | None, parameters: Mapping[str, Any], measure: Callable[[Path], float | None]
+) -> float | None:
     """Seconds the reference notebooks take (cached); ``measure(folder)`` runs them on a copy of
     the reference's student files and returns the time, or None when they did not complete."""
     cached = cached_reference_seconds(assignment, dataset, parameters)
@@ -99,21 +104,25 @@ def _checks_file(assignment: Assignment, isolation: str, dataset: Path | None) -
     return default_cache_dir() / "reference-times" / f"checks-{key}.json"
 
 
-def cached_reference_check_seconds(assignment: Assignment, isolation: str,
-                                   dataset: Path | None = None) -> dict[str, float] | None:
+def cached_reference_check_seconds(
+    assignment: Assignment, isolation: str, dataset: Path | None = None
+) -> dict[str, float] | None:
     cache = _checks_file(assignment, isolation, dataset)
     return json.loads(cache.read_text())["checks"] if cache.is_file() else None
 
 
-def record_reference_check_seconds(assignment: Assignment, isolation: str, dataset: Path | None,
-                                   seconds: Mapping[str, float]) -> None:
-    write_json(_checks_file(assignment, isolation, dataset),
-               {"checks": dict(seconds), "assignment": assignment.name, "isolation": isolation})
+def record_reference_check_seconds(
+    assignment: Assignment, isolation: str, dataset: Path | None, seconds: Mapping[str, float]
+) -> None:
+    write_json(
+        _checks_file(assignment, isolation, dataset),
+        {"checks": dict(seconds), "assignment": assignment.name, "isolation": isolation},
+    )
 
 
-def reference_check_seconds(assignment: Assignment, isolation: str,
-                            measure: Callable[[Path], Mapping[str, float]],
-                            dataset: Path | None = None) -> dict[str, float]:
+def reference_check_seconds(
+    assignment: Assignment, isolation: str, measure: Callable[[Path], Mapping[str, float]], dataset: Path | None = None
+) -> dict[str, float]:
     """Seconds each check takes on the reference (cached); ``measure(folder)`` grades a copy of
     the reference's student files (on ``dataset``) and returns the durations of the checks that
     passed."""

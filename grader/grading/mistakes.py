@@ -49,9 +49,17 @@ def load_mistakes(assignment: Assignment) -> list[Mistake]:
     for entry in raw.get("mistake", []):
         try:
             edits = tuple(Edit(**e) for e in entry["edit"])
-            mistakes.append(Mistake(entry["id"], entry["title"], entry["hint"],
-                                    tuple(entry.get("fails", ())), edits, bool(entry.get("diagnose", True)),
-                                    str(entry.get("signature", ""))))
+            mistakes.append(
+                Mistake(
+                    entry["id"],
+                    entry["title"],
+                    entry["hint"],
+                    tuple(entry.get("fails", ())),
+                    edits,
+                    bool(entry.get("diagnose", True)),
+                    str(entry.get("signature", "")),
+                )
+            )
         except (KeyError, TypeError) as exc:
             raise AssignmentError(f"{path}: invalid mistake {entry.get('id', '?')}: {exc}") from None
     return mistakes
@@ -63,8 +71,9 @@ def apply_edits(folder: Path, edits: tuple[Edit, ...]) -> None:
         path = folder / edit.file
         text = path.read_text(encoding="utf-8")
         if text.count(edit.old) != 1:
-            raise AssignmentError(f"{edit.file}: the text to replace occurs {text.count(edit.old)} times, "
-                                  f"not once: {edit.old!r}")
+            raise AssignmentError(
+                f"{edit.file}: the text to replace occurs {text.count(edit.old)} times, not once: {edit.old!r}"
+            )
         path.write_text(text.replace(edit.old, edit.new), encoding="utf-8")
 
 

@@ -20,7 +20,7 @@ from grader.notebooks.run import NotebookInvalid, locate, read_notebook
 
 CODE_FILE = "code.json"
 MAX_FILE_BYTES = 1 << 20  # a larger "source file" is data or an attack, not code someone wrote
-MAX_LINES = 20_000        # lines of one file compared with its template (the diff grows with both)
+MAX_LINES = 20_000  # lines of one file compared with its template (the diff grows with both)
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ class OwnFile:
         return {"path": self.path, "lines": [[l.index, l.label, l.text] for l in self.lines]}
 
     @classmethod
-    def from_json(cls, data: dict) -> "OwnFile":
+    def from_json(cls, data: dict) -> OwnFile:
         return cls(str(data["path"]), tuple(Line(int(i), str(label), str(text)) for i, label, text in data["lines"]))
 
 
@@ -68,7 +68,7 @@ def file_lines(path: Path) -> list[Line]:
 
 
 def cell_lines(cells: list[str]) -> list[Line]:
-    lines = []
+    lines: list[Line] = []
     for number, source in enumerate(cells, start=1):
         for row, text in enumerate(source.splitlines(), start=1):
             lines.append(Line(len(lines), f"cell {number}, {row}", text))
@@ -77,8 +77,9 @@ def cell_lines(cells: list[str]) -> list[Line]:
 
 def own_lines(template: list[str], lines: list[Line]) -> tuple[Line, ...]:
     """The non-blank ``lines`` that a line diff does not match to the ``template``."""
-    matcher = difflib.SequenceMatcher(None, [t.rstrip() for t in template], [l.text.rstrip() for l in lines],
-                                      autojunk=False)
+    matcher = difflib.SequenceMatcher(
+        None, [t.rstrip() for t in template], [l.text.rstrip() for l in lines], autojunk=False
+    )
     matched = {j + n for _, j, size in matcher.get_matching_blocks() for n in range(size)}
     return tuple(l for i, l in enumerate(lines) if i not in matched and l.text.strip())
 
@@ -96,8 +97,9 @@ def templates(root: Path) -> tuple[tuple[str, tuple[str, ...]], ...]:
                 found.append((rel.as_posix(), tuple(stub_source(text).splitlines())))
         elif path.suffix == ".ipynb":
             nb, _ = read_notebook(path)
-            cells = [stub_source(c.source) if has_solution(c.source) else c.source
-                     for c in nb.cells if c.cell_type == "code"]
+            cells = [
+                stub_source(c.source) if has_solution(c.source) else c.source for c in nb.cells if c.cell_type == "code"
+            ]
             found.append((rel.as_posix(), tuple(l.text for l in cell_lines(cells))))
     return tuple(found)
 

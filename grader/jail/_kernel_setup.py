@@ -1,4 +1,4 @@
-"""Loaded inside the student's notebook kernel, in the jail, before the first cell (never imported
+r"""Loaded inside the student's notebook kernel, in the jail, before the first cell (never imported
 by the grader: it is copied into the jail's runtime folder, and a cell the grader drops from the
 saved notebook loads it from there). It makes course notebooks run headlessly and offline,
 unchanged:
@@ -57,7 +57,7 @@ class Drive:
         """``path`` with a leading ``/content`` replaced by the private Colab folder."""
         path = os.path.expanduser(str(path))
         if self.content != "/content" and (path == "/content" or path.startswith("/content/")):
-            return self.content + path[len("/content"):]
+            return self.content + path[len("/content") :]
         return path
 
     def mount(self, mountpoint, force_remount=False, timeout_ms=None, readonly=False):
@@ -165,6 +165,7 @@ def setup(config):
     _redirect_paths(drive)
     try:
         import numpy
+
         numpy.random.seed(config["seed"])
     except ImportError:
         pass

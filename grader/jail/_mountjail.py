@@ -34,8 +34,19 @@ MNT_DETACH = 2
 PR_SET_NO_NEW_PRIVS, PR_CAPBSET_DROP, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 38, 24, 47, 4
 PR_SET_SECUREBITS = 28
 SECURE_NOROOT_ALL = 0x2F  # NOROOT, NO_SETUID_FIXUP and KEEP_CAPS locked off
-PIVOT_ROOT = {"x86_64": 155, "amd64": 155, "aarch64": 41, "arm64": 41, "riscv64": 41,
-              "ppc64le": 203, "ppc64": 203, "s390x": 217, "i686": 217, "i386": 217, "armv7l": 218}
+PIVOT_ROOT = {
+    "x86_64": 155,
+    "amd64": 155,
+    "aarch64": 41,
+    "arm64": 41,
+    "riscv64": 41,
+    "ppc64le": 203,
+    "ppc64": 203,
+    "s390x": 217,
+    "i686": 217,
+    "i386": 217,
+    "armv7l": 218,
+}
 DEVICES = ("null", "zero", "full", "random", "urandom", "tty")
 LINUX_CAPABILITY_VERSION_3 = 0x20080522
 
@@ -55,8 +66,16 @@ def _check(result, what):
 
 
 def mount(source, target, fstype, flags, data=None):
-    _check(libc.mount(source and source.encode(), target.encode(), fstype and fstype.encode(), flags,
-                      data and ctypes.c_char_p(data.encode())), "mount %s on %s" % (source or fstype, target))
+    _check(
+        libc.mount(
+            source and source.encode(),
+            target.encode(),
+            fstype and fstype.encode(),
+            flags,
+            data and ctypes.c_char_p(data.encode()),
+        ),
+        "mount %s on %s" % (source or fstype, target),
+    )
 
 
 def mount_points_under(path):
@@ -109,8 +128,12 @@ def devices(target):
     for name in DEVICES:
         if os.path.exists("/dev/" + name):
             bind("/dev/" + name, os.path.join(target, name), False)
-    for name, link in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
-                       ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")):
+    for name, link in (
+        ("fd", "/proc/self/fd"),
+        ("stdin", "/proc/self/fd/0"),
+        ("stdout", "/proc/self/fd/1"),
+        ("stderr", "/proc/self/fd/2"),
+    ):
         os.symlink(link, os.path.join(target, name))
     tmpfs(os.path.join(target, "shm"), 64 << 20)
     pts = os.path.join(target, "pts")
@@ -165,8 +188,7 @@ class _CapHeader(ctypes.Structure):
 
 
 class _CapData(ctypes.Structure):
-    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
-                ("inheritable", ctypes.c_uint32)]
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
 
 
 def drop_privileges():

@@ -18,7 +18,7 @@ import sys
 import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # -I leaves the script dir out
-import codec  # noqa: E402
+import codec
 
 CONFIG = json.loads(sys.argv[1])
 IN_FD, OUT_FD = CONFIG["in_fd"], CONFIG["out_fd"]
@@ -70,19 +70,26 @@ def is_leaf(value):
     if value is None or kind in (bool, int, float, str, bytes):
         return True
     import numpy
+
     return kind is numpy.ndarray or (isinstance(value, numpy.generic) and kind.__module__ == "numpy")
 
 
 def student_traceback(exc):
     frames = traceback.extract_tb(exc.__traceback__)
-    mine = [f for f in frames if os.path.isabs(f.filename)
-            and os.path.realpath(f.filename).startswith(ROOT + os.sep)]
-    lines = ["%s:%d in %s: %s" % (os.path.relpath(f.filename, ROOT), f.lineno, f.name, (f.line or "").strip())
-             for f in mine[-10:]]
+    mine = [f for f in frames if os.path.isabs(f.filename) and os.path.realpath(f.filename).startswith(ROOT + os.sep)]
+    lines = [
+        "%s:%d in %s: %s" % (os.path.relpath(f.filename, ROOT), f.lineno, f.name, (f.line or "").strip())
+        for f in mine[-10:]
+    ]
     if isinstance(exc, SyntaxError) and exc.filename:
-        lines.append("%s:%s: %s" % (os.path.relpath(os.path.realpath(exc.filename), ROOT)
-                                    if os.path.isabs(exc.filename) else exc.filename,
-                                    exc.lineno, (exc.text or "").strip()))
+        lines.append(
+            "%s:%s: %s"
+            % (
+                os.path.relpath(os.path.realpath(exc.filename), ROOT) if os.path.isabs(exc.filename) else exc.filename,
+                exc.lineno,
+                (exc.text or "").strip(),
+            )
+        )
     return lines
 
 
@@ -117,6 +124,7 @@ def serve_request(table, request):
         return list(inspect.signature(target).parameters), "value"
     if op == "seed":
         import numpy
+
         numpy.random.seed(request["value"])
         random.seed(request["value"])
         return None, "value"
@@ -152,6 +160,7 @@ def serve_child():
     if cpu:
         resource.setrlimit(resource.RLIMIT_CPU, (int(cpu), int(cpu) + 1))
     import numpy
+
     numpy.random.seed(0)
     random.seed(0)
     table = Table()
@@ -162,8 +171,9 @@ def serve_child():
         try:
             value, mode = serve_request(table, request)
         except BaseException as exc:  # student code may raise anything, SystemExit included
-            send({"error": {"ename": type(exc).__name__, "evalue": str(exc)[:2000],
-                            "traceback": student_traceback(exc)}})
+            send(
+                {"error": {"ename": type(exc).__name__, "evalue": str(exc)[:2000], "traceback": student_traceback(exc)}}
+            )
             continue
         reply_value(table, value, mode)
 
@@ -173,6 +183,7 @@ def die_with_parent(parent):
     never leaves student code running."""
     try:
         import ctypes
+
         libc = ctypes.CDLL(None, use_errno=True)  # libc is loaded already
         libc.prctl(1, 9, 0, 0, 0)  # PR_SET_PDEATHSIG, SIGKILL
     except (OSError, AttributeError):
@@ -187,7 +198,7 @@ def write_fence():
     data = codec.OUTPUT_FENCE
     while data:
         try:
-            data = data[os.write(1, data):]
+            data = data[os.write(1, data) :]
         except OSError:
             return
 

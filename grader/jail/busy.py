@@ -14,11 +14,11 @@ import time
 from pathlib import Path
 
 STAT = Path("/proc/stat")
-IDLE_SHARE = 0.10    # under this share of idle CPU time over a wait, the machine was saturated
+IDLE_SHARE = 0.10  # under this share of idle CPU time over a wait, the machine was saturated
 STARVED_SHARE = 0.3  # ... and the student's processes starved if they ran less than this share of it
 TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-GRACE_FACTOR = 2.0   # a saturated machine extends a wait by at most this many times its limit ...
-GRACE_CAP = 20.0     # ... and at most this many seconds
+GRACE_FACTOR = 2.0  # a saturated machine extends a wait by at most this many times its limit ...
+GRACE_CAP = 20.0  # ... and at most this many seconds
 
 
 def cpu_times() -> tuple[int, int] | None:
@@ -45,7 +45,7 @@ def tree_cpu(root: int) -> float | None:
             text = entry.read_text()
         except OSError:
             continue
-        fields = text[text.rfind(")") + 2:].split()  # after "pid (comm) ": state ppid ... utime stime cutime cstime
+        fields = text[text.rfind(")") + 2 :].split()  # after "pid (comm) ": state ppid ... utime stime cutime cstime
         stats[int(entry.parent.name)] = (int(fields[1]), sum(int(x) for x in fields[11:15]) / TICKS)
     if root not in stats:
         return None
@@ -70,7 +70,7 @@ def starved(pid: int, window: float = SAMPLE_SECONDS) -> bool:
     machine, cpu, started = cpu_times(), tree_cpu(pid), time.monotonic()
     time.sleep(window)
     machine_now, cpu_now = cpu_times(), tree_cpu(pid)
-    if None in (machine, machine_now, cpu, cpu_now):
+    if machine is None or machine_now is None or cpu is None or cpu_now is None:
         return False
     idle, total = machine_now[0] - machine[0], machine_now[1] - machine[1]
     return total > 0 and idle < IDLE_SHARE * total and cpu_now - cpu < STARVED_SHARE * (time.monotonic() - started)

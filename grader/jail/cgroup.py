@@ -34,7 +34,7 @@ class PidsGroup:
         self.path = path
 
     @classmethod
-    def create(cls, limit: int) -> "PidsGroup | None":
+    def create(cls, limit: int) -> PidsGroup | None:
         for root in ROOTS:
             if not _usable(root):
                 continue

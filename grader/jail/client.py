@@ -23,7 +23,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from grader.core.errors import ProtocolError, StudentError, WorkerDied, WorkerError, WorkerTimeout
 from grader.core.files import scratch_dir
@@ -79,7 +79,7 @@ class _Output:
         for chunk in iter(lambda: stream.read1(65536), b""):
             pieces = (self._carry + chunk).split(codec.OUTPUT_FENCE)
             self._carry = _fence_prefix(pieces[-1])
-            pieces[-1] = pieces[-1][:len(pieces[-1]) - len(self._carry)]
+            pieces[-1] = pieces[-1][: len(pieces[-1]) - len(self._carry)]
             with self.changed:
                 for piece in pieces:
                     self._append(piece)
@@ -137,7 +137,7 @@ class Worker:
         self.granted = 0.0  # seconds the last wait was extended because the machine was saturated
 
     # -- lifecycle -----------------------------------------------------------------------
-    def __enter__(self) -> "Worker":
+    def __enter__(self) -> Worker:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -158,16 +158,25 @@ class Worker:
         self._group = PidsGroup.create(self.options.limits.tasks)
         req_r, req_w = os.pipe()
         rep_r, rep_w = os.pipe()
-        config = {"in_fd": req_r, "out_fd": rep_w, "submission": spec.submission_in_jail,
-                  "preload": list(self.options.preload),
-                  "check_cpu_seconds": self.options.limits.cpu_seconds}
+        config = {
+            "in_fd": req_r,
+            "out_fd": rep_w,
+            "submission": spec.submission_in_jail,
+            "preload": list(self.options.preload),
+            "check_cpu_seconds": self.options.limits.cpu_seconds,
+        }
         try:
             self.proc = subprocess.Popen(
                 (self._group.prefix() if self._group else []) + spec.argv + [json.dumps(config)],
-                env=spec.env, cwd=spec.cwd,
-                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                pass_fds=(req_r, rep_w), start_new_session=True,
-                preexec_fn=lambda: apply_limits(self.options.limits))
+                env=spec.env,
+                cwd=spec.cwd,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                pass_fds=(req_r, rep_w),
+                start_new_session=True,
+                preexec_fn=lambda: apply_limits(self.options.limits),
+            )
         finally:
             os.close(req_r)
             os.close(rep_w)
@@ -227,7 +236,7 @@ class Worker:
         try:
             view = memoryview(data)
             while view:
-                view = view[os.write(self._to_worker, view):]
+                view = view[os.write(self._to_worker, view) :]
         except OSError:
             self._died(what)
 
@@ -258,13 +267,13 @@ class Worker:
             self._kill()
             raise ProtocolError(f"invalid reply from student code in {what}: {exc}", what) from None
 
-    def _died(self, what: str):
+    def _died(self, what: str) -> NoReturn:
         code = self.proc.wait(timeout=5) if self.proc is not None else None
         self._kill()
         raise WorkerDied(f"{describe_exit(code, self.options.limits)} in {what}", what)
 
     # -- sessions ------------------------------------------------------------------------
-    def session(self, seconds: float, call_seconds: float | None = None) -> "Session":
+    def session(self, seconds: float, call_seconds: float | None = None) -> Session:
         """Fork a fresh child for one check with a budget of ``seconds`` for all its calls, each
         limited to ``call_seconds`` (default: the worker's)."""
         if not self.alive:
@@ -320,7 +329,7 @@ class Session:
         self.call_seconds = call_seconds
         self.open = True
 
-    def __enter__(self) -> "Session":
+    def __enter__(self) -> Session:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -347,8 +356,11 @@ class Session:
             self.open = False
             w.hung.add(what)
             if again:
-                raise WorkerTimeout(f"timed out: {what} ran out of time in an earlier check, so each call "
-                                    f"had {w.options.rehang_seconds:g} s here", what) from None
+                raise WorkerTimeout(
+                    f"timed out: {what} ran out of time in an earlier check, so each call "
+                    f"had {w.options.rehang_seconds:g} s here",
+                    what,
+                ) from None
             if seconds < self.call_seconds:  # the check's limit (derived, so in time_limit), not the call's
                 raise WorkerTimeout(f"timed out: the check's time limit ran out in {what}", what) from None
             raise
@@ -378,7 +390,7 @@ class Session:
             return {k: self._wrap(v, what) for k, v in value.items()}
         return value
 
-    def module(self, name: str) -> "RemoteObject":
+    def module(self, name: str) -> RemoteObject:
         """Import a student module (e.g. ``cs231n.layers``) and return a handle to it. An import
         that hung or crashed once is not tried again by later checks: they fail at once."""
         failed = self.worker.failed_imports.get(name)
@@ -392,7 +404,7 @@ class Session:
         object.__setattr__(module, "_path", name.rsplit(".", 1)[-1])
         return module
 
-    def hold(self, value: Any) -> "RemoteObject":
+    def hold(self, value: Any) -> RemoteObject:
         """Send plain ``value`` (e.g. a ``bn_param`` dict) and keep it in the worker, so that
         student code can mutate it and the check can ``fetch()`` it afterwards."""
         return self.request({"op": "hold", "value": value}, "sending a value")
@@ -422,7 +434,7 @@ class Session:
 class RemoteObject:
     """A student object that stays in the worker; attribute, item and call access go over the wire."""
 
-    __slots__ = ("_session", "_handle", "_path")
+    __slots__ = ("_handle", "_path", "_session")
 
     def __init__(self, session: Session, handle: codec.Handle, path: str) -> None:
         object.__setattr__(self, "_session", session)

@@ -87,8 +87,12 @@ def encode_value(value, blobs: list, handle_for=None, depth: int = 0):
         items = [encode_value(v, blobs, handle_for, depth + 1) for v in value]
         return items if t is list else {"$t": items}
     if t is dict:
-        return {"$d": [[encode_value(k, blobs, handle_for, depth + 1),
-                        encode_value(v, blobs, handle_for, depth + 1)] for k, v in value.items()]}
+        return {
+            "$d": [
+                [encode_value(k, blobs, handle_for, depth + 1), encode_value(v, blobs, handle_for, depth + 1)]
+                for k, v in value.items()
+            ]
+        }
     if t is Handle:
         return {"$h": value.id, "type": value.type}
     if handle_for is not None:
@@ -206,8 +210,7 @@ def unpack(read) -> dict:
     if not isinstance(body, dict):
         raise CodecError("frame is not a JSON object")
     sizes = body.pop("blobs", [])
-    if not isinstance(sizes, list) or not all(isinstance(s, int) and s >= 0 for s in sizes) \
-            or sum(sizes) > MAX_FRAME:
+    if not isinstance(sizes, list) or not all(isinstance(s, int) and s >= 0 for s in sizes) or sum(sizes) > MAX_FRAME:
         raise CodecError("bad blob table")
     blobs = [read_exact(read, s) for s in sizes]
     return {k: decode_value(v, blobs) for k, v in body.items()}

@@ -23,9 +23,9 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from grader.core.assignment import Assignment, Environment
 from grader.core.errors import EnvironmentBuildError
@@ -79,27 +79,33 @@ def requirements(assignment: Assignment) -> list[str]:
     if spec.requirements_file:
         path = assignment.root / spec.requirements_file
         if not path.is_file():
-            raise EnvironmentBuildError(f"{assignment.root / 'assignment.toml'} [environment]: requirements_file "
-                                        f"{spec.requirements_file!r} does not exist")
+            raise EnvironmentBuildError(
+                f"{assignment.root / 'assignment.toml'} [environment]: requirements_file "
+                f"{spec.requirements_file!r} does not exist"
+            )
         for line in path.read_text(encoding="utf-8").splitlines():
             line = line.split(" #", 1)[0].strip()
             if line and not line.startswith("#"):
                 if line.startswith("-"):
-                    raise EnvironmentBuildError(f"{path}: option lines ({line.split()[0]}) are not supported; "
-                                                "list requirements only")
+                    raise EnvironmentBuildError(
+                        f"{path}: option lines ({line.split()[0]}) are not supported; list requirements only"
+                    )
                 found.append(line)
     return found
 
 
 def interpreter_tag() -> str:
     """What an environment built here depends on: the base interpreter and the platform."""
-    return f"{sys.implementation.name}-{sys.version_info[0]}.{sys.version_info[1]}-{sysconfig.get_platform()}-" \
-           f"{Path(sys.base_prefix).resolve()}"
+    return (
+        f"{sys.implementation.name}-{sys.version_info[0]}.{sys.version_info[1]}-{sysconfig.get_platform()}-"
+        f"{Path(sys.base_prefix).resolve()}"
+    )
 
 
 def environment_key(assignment: Assignment) -> str:
-    text = json.dumps({"format": FORMAT, "requirements": requirements(assignment),
-                       "interpreter": interpreter_tag()}, sort_keys=True)
+    text = json.dumps(
+        {"format": FORMAT, "requirements": requirements(assignment), "interpreter": interpreter_tag()}, sort_keys=True
+    )
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
@@ -125,15 +131,19 @@ def check_python(spec: Environment, where: str) -> None:
         allowed = SpecifierSet(spec.python)
     except InvalidSpecifier:
         raise EnvironmentBuildError(
-            f"{where} [environment]: python = {spec.python!r} is not a version specifier") from None
+            f"{where} [environment]: python = {spec.python!r} is not a version specifier"
+        ) from None
     here = ".".join(map(str, sys.version_info[:3]))
     if here not in allowed:
-        raise EnvironmentBuildError(f"{where} [environment] supports Python {spec.python}; the grader runs on "
-                                    f"Python {here}: install the grader on a Python in that range")
+        raise EnvironmentBuildError(
+            f"{where} [environment] supports Python {spec.python}; the grader runs on "
+            f"Python {here}: install the grader on a Python in that range"
+        )
 
 
-def ensure(assignment: Assignment, wheelhouse: Path | None = None,
-           say: Callable[[str], None] = lambda text: None) -> StudentEnvironment | None:
+def ensure(
+    assignment: Assignment, wheelhouse: Path | None = None, say: Callable[[str], None] = lambda text: None
+) -> StudentEnvironment | None:
     """The built environment of ``assignment``, building it first if needed (once per machine:
     parallel callers wait for the first); None when the assignment declares none."""
     if not assignment.environment.declared:
@@ -148,8 +158,11 @@ def ensure(assignment: Assignment, wheelhouse: Path | None = None,
         fcntl.flock(lock, fcntl.LOCK_EX)
         found = find(assignment)
         if found is None:
-            say(f"building the students' environment of {assignment.name} ({', '.join(requirements(assignment))})"
-                + (f" from {wheelhouse}" if wheelhouse else "") + "; once per machine")
+            say(
+                f"building the students' environment of {assignment.name} ({', '.join(requirements(assignment))})"
+                + (f" from {wheelhouse}" if wheelhouse else "")
+                + "; once per machine"
+            )
             build(environments_dir() / key, requirements(assignment), wheelhouse)
             found = find(assignment)
     return found
@@ -162,8 +175,11 @@ def uv() -> str:
 
 
 # pip's index settings in the environment, for uv (which reads its own UV_* variables only)
-PIP_TO_UV = {"PIP_INDEX_URL": "UV_INDEX_URL", "PIP_EXTRA_INDEX_URL": "UV_EXTRA_INDEX_URL",
-             "PIP_FIND_LINKS": "UV_FIND_LINKS"}
+PIP_TO_UV = {
+    "PIP_INDEX_URL": "UV_INDEX_URL",
+    "PIP_EXTRA_INDEX_URL": "UV_EXTRA_INDEX_URL",
+    "PIP_FIND_LINKS": "UV_FIND_LINKS",
+}
 
 
 def uv_environment() -> dict[str, str]:
@@ -192,17 +208,25 @@ def build(target: Path, wanted: list[str], wheelhouse: Path | None = None, pytho
     no half environment behind."""
     staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}-"))
     try:
-        _run([uv(), "venv", "--quiet", "--relocatable", "--python", python or _base_python(), str(staging / "env")],
-             "creating the environment")
+        _run(
+            [uv(), "venv", "--quiet", "--relocatable", "--python", python or _base_python(), str(staging / "env")],
+            "creating the environment",
+        )
         source = ["--offline", "--no-index", "--find-links", str(wheelhouse)] if wheelhouse else []
-        _run([uv(), "pip", "install", "--quiet", "--python", str(staging / "env" / "bin" / "python"),
-              *source, *wanted], "installing " + " ".join(wanted))
+        _run(
+            [uv(), "pip", "install", "--quiet", "--python", str(staging / "env" / "bin" / "python"), *source, *wanted],
+            "installing " + " ".join(wanted),
+        )
         compile_common_imports(staging / "env" / "bin" / "python")
         (staging / "env").chmod(0o755)  # usable by student code run as another user (jail.sandbox.unprivileged_uid)
         frozen = _run([uv(), "pip", "freeze", "--python", str(staging / "env" / "bin" / "python")], "listing it")
-        (staging / "env" / MARKER).write_text(json.dumps({
-            "requirements": wanted, "interpreter": interpreter_tag(), "installed": frozen.split()},
-            indent=2) + "\n", encoding="utf-8")
+        (staging / "env" / MARKER).write_text(
+            json.dumps(
+                {"requirements": wanted, "interpreter": interpreter_tag(), "installed": frozen.split()}, indent=2
+            )
+            + "\n",
+            encoding="utf-8",
+        )
         shutil.rmtree(target, ignore_errors=True)
         (staging / "env").rename(target)
     finally:
@@ -238,17 +262,45 @@ def download(assignment: Assignment, dest: Path) -> list[Path]:
     with tempfile.TemporaryDirectory(prefix="grader-lock-") as tmp:
         lock = Path(tmp) / "requirements.txt"
         (Path(tmp) / "in.txt").write_text("\n".join(wanted) + "\n")
-        _run([uv(), "pip", "compile", "--quiet", "--python", _base_python(), "--no-header",
-              "-o", str(lock), str(Path(tmp) / "in.txt")], "resolving " + " ".join(wanted))
-        _run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary", ":all:",
-              "-d", str(dest), "-r", str(lock)], "downloading the wheels")
+        _run(
+            [
+                uv(),
+                "pip",
+                "compile",
+                "--quiet",
+                "--python",
+                _base_python(),
+                "--no-header",
+                "-o",
+                str(lock),
+                str(Path(tmp) / "in.txt"),
+            ],
+            "resolving " + " ".join(wanted),
+        )
+        _run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--quiet",
+                "--no-deps",
+                "--only-binary",
+                ":all:",
+                "-d",
+                str(dest),
+                "-r",
+                str(lock),
+            ],
+            "downloading the wheels",
+        )
     return sorted(dest.glob("*.whl"))
 
 
 SYSTEM_SITE_PATTERNS = ("lib/python3*/site-packages", "lib/python3*/dist-packages", "lib/python3/dist-packages")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _base_site_dirs() -> tuple[str, ...]:
     """Every site-packages folder a jail over the environment would show besides its own: the
     base interpreter's and the system Pythons' under /usr and /usr/local (grader, or any other
@@ -273,8 +325,12 @@ def interpreter(env: StudentEnvironment) -> Interpreter:
     return Interpreter(str(env.python), (base, str(root)), masks)
 
 
-def interpreter_for(assignment: Assignment, build: bool = True, wheelhouse: Path | None = None,
-                    say: Callable[[str], None] = lambda text: None) -> Interpreter | None:
+def interpreter_for(
+    assignment: Assignment,
+    build: bool = True,
+    wheelhouse: Path | None = None,
+    say: Callable[[str], None] = lambda text: None,
+) -> Interpreter | None:
     """The interpreter student code of ``assignment`` runs on: its built environment (built now
     when ``build``), or None for the grader's own (no environment declared, or not built and
     ``build`` is off, as in a student's ``grader check`` before ``grader env build``)."""

@@ -46,13 +46,13 @@ class KernelJail:
     """Where the kernel runs and what it may see."""
 
     level: str
-    submission: Path          # the private copy (host path)
-    notebook_dir: str         # relative to the submission
-    runtime: Path             # read-only helper files (host path), /grader-runtime in bwrap
-    sockets: Path             # writable folder for the connection file, sockets and exports
+    submission: Path  # the private copy (host path)
+    notebook_dir: str  # relative to the submission
+    runtime: Path  # read-only helper files (host path), /grader-runtime in bwrap
+    sockets: Path  # writable folder for the connection file, sockets and exports
     limits: JailLimits
     dataset: Path | None = None
-    dataset_path: str = ""    # where the notebook expects the dataset, relative to the submission
+    dataset_path: str = ""  # where the notebook expects the dataset, relative to the submission
     interpreter: Interpreter | None = None  # the students' environment (default: the grader's Python)
 
     @property
@@ -96,8 +96,11 @@ def jail_prefix(jail: KernelJail, uid: int | None = None) -> list[str]:
     if jail.dataset is not None and jail.dataset_path:
         extra.append(Mount("ro", f"{SUBMISSION_IN_JAIL}/{jail.dataset_path}", str(jail.dataset)))
     chdir = f"{SUBMISSION_IN_JAIL}/{jail.notebook_dir}".rstrip("/.") or SUBMISSION_IN_JAIL
-    return limits_prefix(jail.limits) + sandbox_prefix(jail.level, jail.submission, jail.runtime, tuple(extra),
-                                                       chdir, True, jail.interpreter) + _env_args(env)
+    return (
+        limits_prefix(jail.limits)
+        + sandbox_prefix(jail.level, jail.submission, jail.runtime, tuple(extra), chdir, True, jail.interpreter)
+        + _env_args(env)
+    )
 
 
 def _link_dataset(jail: KernelJail) -> None:
@@ -114,14 +117,21 @@ class JailedKernelManager(AsyncKernelManager):
     """An (async, as nbclient expects) KernelManager whose kernel command runs in a :class:`KernelJail`."""
 
     def __init__(self, jail: KernelJail, **kwargs) -> None:
-        super().__init__(kernel_name="python3", transport="ipc", ip=str(jail.sockets / "kernel"),
-                         connection_file=str(jail.sockets / "kernel.json"), **kwargs)
+        super().__init__(
+            kernel_name="python3",
+            transport="ipc",
+            ip=str(jail.sockets / "kernel"),
+            connection_file=str(jail.sockets / "kernel.json"),
+            **kwargs,
+        )
         self.group = PidsGroup.create(KERNEL_TASKS)
         self.uid = kernel_uid(jail)
         self._jail_prefix = (self.group.prefix() if self.group else []) + jail_prefix(jail, self.uid)
         self._python = jail.interpreter.python if jail.interpreter else None
         # Signals cannot cross into bubblewrap's session: ask the kernel to interrupt itself.
-        self.kernel_spec.interrupt_mode = "message"
+        spec = self.kernel_spec
+        assert spec is not None  # the kernel manager found the kernel spec it was created with
+        spec.interrupt_mode = "message"
 
     def write_connection_file(self, **kwargs):
         super().write_connection_file(**kwargs)

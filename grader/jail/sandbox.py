@@ -59,15 +59,22 @@ class JailLimits:
 
 # Set by a machine's administrator where a BLAS kernel computes wrongly or crashes on its CPU
 # (old OpenBLAS builds on new processors): the jailed numpy needs them as much as the grader's.
-HARDWARE_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_VERBOSE", "MKL_CBWR",
-                      "MKL_ENABLE_INSTRUCTIONS", "NPY_DISABLE_CPU_FEATURES")
+HARDWARE_VARIABLES = (
+    "OPENBLAS_CORETYPE",
+    "OPENBLAS_L2_SIZE",
+    "OPENBLAS_VERBOSE",
+    "MKL_CBWR",
+    "MKL_ENABLE_INSTRUCTIONS",
+    "NPY_DISABLE_CPU_FEATURES",
+)
 
 
 def scrubbed_env(home: str) -> dict[str, str]:
     """The whole environment student code sees: nothing inherited from the grader but the BLAS
     kernel choices of :data:`HARDWARE_VARIABLES`."""
     inherited = {k: os.environ[k] for k in HARDWARE_VARIABLES if os.environ.get(k)}
-    return {**inherited,
+    return {
+        **inherited,
         "PATH": "/usr/local/bin:/usr/bin:/bin",
         "HOME": home,
         "LANG": "C.UTF-8",
@@ -99,9 +106,13 @@ def apply_limits(limits: JailLimits) -> None:
     grader's."""
     die_with_parent()
     mib = 1 << 20
-    wanted = [(resource.RLIMIT_AS, limits.memory_mb * mib), (resource.RLIMIT_CPU, limits.cpu_seconds),
-              (resource.RLIMIT_FSIZE, limits.file_size_mb * mib), (resource.RLIMIT_NOFILE, limits.open_files),
-              (resource.RLIMIT_CORE, 0)]
+    wanted = [
+        (resource.RLIMIT_AS, limits.memory_mb * mib),
+        (resource.RLIMIT_CPU, limits.cpu_seconds),
+        (resource.RLIMIT_FSIZE, limits.file_size_mb * mib),
+        (resource.RLIMIT_NOFILE, limits.open_files),
+        (resource.RLIMIT_CORE, 0),
+    ]
     nproc = nproc_limit(limits.tasks) if os.geteuid() != 0 else None  # root is exempt: cgroups do it
     if nproc is not None:
         wanted.append((resource.RLIMIT_NPROC, nproc))
@@ -132,21 +143,22 @@ def nproc_limit(tasks: int) -> int | None:
 def _probe(cmd: list[str]) -> str:
     """Run ``cmd``; ``""`` when it succeeds, else why not (its last line of error output)."""
     try:
-        run = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.PIPE, timeout=20)
+        run = subprocess.run(
+            cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=20
+        )
     except (OSError, subprocess.SubprocessError) as exc:
         return str(exc)
     lines = run.stderr.decode(errors="replace").strip().splitlines()
     return "" if run.returncode == 0 else (lines[-1] if lines else f"exit code {run.returncode}")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def unavailable() -> dict[str, str]:
     """Why each jailed level cannot be used on this machine (probed once per process); a level
     that works is absent."""
     why: dict[str, str] = {}
     if not sys.platform.startswith("linux"):
-        return {level: f"{sys.platform} has no Linux namespaces" for level in JAILED}
+        return dict.fromkeys(JAILED, f"{sys.platform} has no Linux namespaces")
     if not shutil.which("bwrap"):
         why["bwrap"] = "bubblewrap is not installed"
     else:
@@ -162,10 +174,12 @@ def unavailable() -> dict[str, str]:
     return why
 
 
-HOW_TO_ISOLATE = ("install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap; Fedora: dnf install "
-                  "bubblewrap), or allow user namespaces (sysctl kernel.unprivileged_userns_clone=1; on "
-                  "Ubuntu 24.04 kernel.apparmor_restrict_unprivileged_userns=0; in Docker, a seccomp "
-                  "profile that allows unshare), or grade as root on Linux")
+HOW_TO_ISOLATE = (
+    "install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap; Fedora: dnf install "
+    "bubblewrap), or allow user namespaces (sysctl kernel.unprivileged_userns_clone=1; on "
+    "Ubuntu 24.04 kernel.apparmor_restrict_unprivileged_userns=0; in Docker, a seccomp "
+    "profile that allows unshare), or grade as root on Linux"
+)
 
 
 def best_level() -> str:
@@ -179,18 +193,22 @@ def no_jail_warning(level: str) -> str:
     if level in JAILED:
         return ""
     why = "; ".join(f"{name}: {text}" for name, text in unavailable().items())
-    return ("WARNING: student code runs WITHOUT a file-system jail (isolation rlimits): it can read "
-            "and write every file you can, including the reference, hidden checks and other "
-            f"students' results, and reach the network.{f' Why: {why}.' if why else ''} To get a jail: "
-            f"{HOW_TO_ISOLATE}. Set require_isolation = \"jail\" to refuse to grade without one.")
+    return (
+        "WARNING: student code runs WITHOUT a file-system jail (isolation rlimits): it can read "
+        "and write every file you can, including the reference, hidden checks and other "
+        f"students' results, and reach the network.{f' Why: {why}.' if why else ''} To get a jail: "
+        f'{HOW_TO_ISOLATE}. Set require_isolation = "jail" to refuse to grade without one.'
+    )
 
 
 def protections_off(level: str) -> str:
     """One line for a student running their own code at ``level``: which protections are off."""
     if level in JAILED:
         return ""
-    return ("note: your code runs without a jail on this machine (no file-system or network "
-            "isolation, as when you run it yourself); time and memory limits still apply.")
+    return (
+        "note: your code runs without a jail on this machine (no file-system or network "
+        "isolation, as when you run it yourself); time and memory limits still apply."
+    )
 
 
 def _probe_namespaces() -> str:
@@ -217,7 +235,8 @@ def required_level(requested: str | None, required: str = "none") -> str:
         raise IsolationUnavailable(
             f"require_isolation = {required}, but student code would run at isolation '{level}'"
             + (f" ({why})" if why and requested in (None, "auto") else "")
-            + f". To get a jail: {HOW_TO_ISOLATE}.")
+            + f". To get a jail: {HOW_TO_ISOLATE}."
+        )
     return level
 
 
@@ -227,7 +246,7 @@ def resolve_level(requested: str | None) -> str:
         return best_level()
     if requested not in LEVELS:
         raise ValueError(f"unknown isolation level {requested!r}; choose from {LEVELS}")
-    available = LEVELS[LEVELS.index(best_level()):]
+    available = LEVELS[LEVELS.index(best_level()) :]
     if requested not in available:
         raise ValueError(f"isolation '{requested}' is not available here (best: {best_level()})")
     return requested
@@ -257,8 +276,9 @@ class Interpreter:
 
 def own_interpreter() -> Interpreter:
     """The grader's own interpreter and packages (for assignments that declare no environment)."""
-    return Interpreter(sys.executable, tuple(str(d) for d in _python_dirs()),
-                       tuple(str(d) for d in _hidden_grader_dirs()))
+    return Interpreter(
+        sys.executable, tuple(str(d) for d in _python_dirs()), tuple(str(d) for d in _hidden_grader_dirs())
+    )
 
 
 def _python_dirs() -> list[Path]:
@@ -292,20 +312,32 @@ def _hidden_grader_dirs() -> list[Path]:
     return sorted(found)
 
 
-def jail_mounts(submission: Path, runtime: Path, extra: tuple[Mount, ...] = (),
-                writable: bool = False, interpreter: Interpreter | None = None) -> list[Mount]:
+def jail_mounts(
+    submission: Path,
+    runtime: Path,
+    extra: tuple[Mount, ...] = (),
+    writable: bool = False,
+    interpreter: Interpreter | None = None,
+) -> list[Mount]:
     """The whole file system of a jail over ``submission`` (read-only unless ``writable``: checks
     need no writes, notebooks do): the interpreter and its libraries read-only, private tmpfs
     ``/tmp`` and ``/content``, the submission at ``/submission``, the worker program at
     ``/grader-runtime``; ``extra`` (a kernel's sockets, the dataset) after them."""
     interpreter = interpreter or own_interpreter()
-    mounts = [*_system_mounts(), Mount("tmpfs", "/tmp", size=TMPFS_BYTES)]  # /tmp first: a venv under /tmp is bound on top
+    mounts = [
+        *_system_mounts(),
+        Mount("tmpfs", "/tmp", size=TMPFS_BYTES),
+    ]  # /tmp first: a venv under /tmp is bound on top
     mounts += [Mount("ro", d, d) for d in interpreter.binds if not d.startswith("/usr/")]
     mounts += [Mount("tmpfs", d, size=1 << 20) for d in interpreter.masks]
-    mounts += [Mount("tmpfs", "/content", size=TMPFS_BYTES),
-               Mount("rw" if writable else "ro", SUBMISSION_IN_JAIL, str(submission)),
-               Mount("ro", RUNTIME_IN_JAIL, str(runtime)), *extra,
-               Mount("proc", "/proc"), Mount("dev", "/dev")]
+    mounts += [
+        Mount("tmpfs", "/content", size=TMPFS_BYTES),
+        Mount("rw" if writable else "ro", SUBMISSION_IN_JAIL, str(submission)),
+        Mount("ro", RUNTIME_IN_JAIL, str(runtime)),
+        *extra,
+        Mount("proc", "/proc"),
+        Mount("dev", "/dev"),
+    ]
     return mounts
 
 
@@ -326,11 +358,19 @@ def _bwrap_args(mounts: list[Mount]) -> list[str]:
 def _namespace_prefix(mounts: list[Mount], runtime: Path, chdir: str) -> list[str]:
     """``unshare`` into new user, mount, network, PID, IPC and UTS namespaces, then build the
     jail's file system with ``_mountjail.py`` (from ``runtime`` on the host) and pivot into it."""
-    flags = ["--user", "--map-root-user", "--mount", "--net", "--pid", "--fork", "--ipc", "--uts",
-             "--kill-child"]
+    flags = ["--user", "--map-root-user", "--mount", "--net", "--pid", "--fork", "--ipc", "--uts", "--kill-child"]
     plan = {"mounts": [m.__dict__ for m in mounts], "chdir": chdir, "scratch": str(runtime.parent)}
-    return [*death_prefix(), shutil.which("unshare") or "unshare", *flags, "--", sys.executable, "-I", "-S",
-            str(runtime / MOUNT_JAIL), json.dumps(plan)]
+    return [
+        *death_prefix(),
+        shutil.which("unshare") or "unshare",
+        *flags,
+        "--",
+        sys.executable,
+        "-I",
+        "-S",
+        str(runtime / MOUNT_JAIL),
+        json.dumps(plan),
+    ]
 
 
 def death_prefix() -> list[str]:
@@ -379,8 +419,14 @@ def drop_prefix(uid: int | None) -> list[str]:
     it to the grader's life again (a change of user clears the parent-death signal)."""
     if uid is None:
         return []
-    return [shutil.which("setpriv") or "setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--",
-            *death_prefix()]
+    return [
+        shutil.which("setpriv") or "setpriv",
+        f"--reuid={uid}",
+        f"--regid={uid}",
+        "--clear-groups",
+        "--",
+        *death_prefix(),
+    ]
 
 
 def hand_over(uid: int, owned: tuple[Path, ...], readable: tuple[Path, ...] = ()) -> None:
@@ -403,15 +449,29 @@ def hand_over(uid: int, owned: tuple[Path, ...], readable: tuple[Path, ...] = ()
             folder.chmod(folder.stat().st_mode | 0o001)
 
 
-def jail_prefix(level: str, submission: Path, runtime: Path, extra: tuple[Mount, ...] = (),
-                chdir: str = SUBMISSION_IN_JAIL, writable: bool = False,
-                interpreter: Interpreter | None = None) -> list[str]:
+def jail_prefix(
+    level: str,
+    submission: Path,
+    runtime: Path,
+    extra: tuple[Mount, ...] = (),
+    chdir: str = SUBMISSION_IN_JAIL,
+    writable: bool = False,
+    interpreter: Interpreter | None = None,
+) -> list[str]:
     """The command prefix that runs a command in a file-system jail (``bwrap`` or ``unshare``);
     the environment is the caller's to set (bwrap clears it)."""
     mounts = jail_mounts(submission, runtime, extra, writable, interpreter)
     if level == "bwrap":
-        return [shutil.which("bwrap") or "bwrap", "--unshare-all", "--die-with-parent", "--new-session",
-                *_bwrap_args(mounts), "--chdir", chdir, "--clearenv"]
+        return [
+            shutil.which("bwrap") or "bwrap",
+            "--unshare-all",
+            "--die-with-parent",
+            "--new-session",
+            *_bwrap_args(mounts),
+            "--chdir",
+            chdir,
+            "--clearenv",
+        ]
     return _namespace_prefix(mounts, runtime, chdir)
 
 
@@ -425,9 +485,16 @@ def limits_prefix(limits: JailLimits) -> list[str]:
         return []
     count = nproc_limit(limits.tasks) if os.geteuid() != 0 else None
     nproc = [f"--nproc={count}"] if count is not None else []
-    return [prlimit, f"--as={limits.memory_mb * mib}",
-            f"--cpu={limits.cpu_seconds}", f"--fsize={limits.file_size_mb * mib}",
-            f"--nofile={limits.open_files}", "--core=0", *nproc, "--"]
+    return [
+        prlimit,
+        f"--as={limits.memory_mb * mib}",
+        f"--cpu={limits.cpu_seconds}",
+        f"--fsize={limits.file_size_mb * mib}",
+        f"--nofile={limits.open_files}",
+        "--core=0",
+        *nproc,
+        "--",
+    ]
 
 
 @dataclass(frozen=True)
@@ -441,8 +508,9 @@ class Launch:
     runtime_in_jail: str
 
 
-def launch(level: str, submission: Path, runtime: Path, interpreter: Interpreter | None = None,
-           uid: int | None = None) -> Launch:
+def launch(
+    level: str, submission: Path, runtime: Path, interpreter: Interpreter | None = None, uid: int | None = None
+) -> Launch:
     """Build the command that runs ``runtime/_worker.py`` on ``interpreter`` (default: the
     grader's) over ``submission`` at ``level`` (without a jail, as ``uid`` when given)."""
     python = interpreter.python if interpreter else sys.executable
@@ -452,10 +520,20 @@ def launch(level: str, submission: Path, runtime: Path, interpreter: Interpreter
         if level == "bwrap":
             prefix += [arg for key, value in env.items() for arg in ("--setenv", key, value)]
             env = {}
-        return Launch(prefix + [python, "-I", "-u", f"{RUNTIME_IN_JAIL}/_worker.py"], env,
-                      str(submission), SUBMISSION_IN_JAIL, RUNTIME_IN_JAIL)
-    return Launch([*drop_prefix(uid), python, "-I", "-u", str(runtime / "_worker.py")], private_env(runtime.parent),
-                  str(submission), str(submission), str(runtime))
+        return Launch(
+            prefix + [python, "-I", "-u", f"{RUNTIME_IN_JAIL}/_worker.py"],
+            env,
+            str(submission),
+            SUBMISSION_IN_JAIL,
+            RUNTIME_IN_JAIL,
+        )
+    return Launch(
+        [*drop_prefix(uid), python, "-I", "-u", str(runtime / "_worker.py")],
+        private_env(runtime.parent),
+        str(submission),
+        str(submission),
+        str(runtime),
+    )
 
 
 def private_env(folder: Path) -> dict[str, str]:

@@ -8,11 +8,11 @@ dies ends the run. Outputs are capped per cell.
 
 Before the first cell a setup cell loads ``jail/_kernel_setup.py`` (copied into the jail), which
 installs offline shims for Colab and Drive and seeds numpy; after the cell tagged ``parameters``
-(or at the top) the grader inserts a cell setting the dataset split and budget it grades with. After the last cell the expressions
-an assignment declares under ``[notebook.results]`` are evaluated in the kernel and sent back as
-plain-data frames (JSON and ``.npy``, read with ``allow_pickle=False``). The executed notebook is
-saved (``.ipynb``, and HTML with HTML/JavaScript outputs removed, sanitised markdown and a
-script-blocking Content-Security-Policy).
+(or at the top) the grader inserts a cell setting the dataset split and budget it grades with.
+After the last cell the expressions an assignment declares under ``[notebook.results]`` are
+evaluated in the kernel and sent back as plain-data frames (JSON and ``.npy``, read with
+``allow_pickle=False``). The executed notebook is saved (``.ipynb``, and HTML with
+HTML/JavaScript outputs removed, sanitised markdown and a script-blocking Content-Security-Policy).
 """
 
 from __future__ import annotations
@@ -28,9 +28,10 @@ import shutil
 import subprocess
 import threading
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import nbformat
 import numpy as np
@@ -50,16 +51,20 @@ MAX_NOTEBOOK_BYTES = 64 << 20
 MAX_CELL_OUTPUT = 1 << 20
 INJECTED_TAG = "injected-by-grader"
 SAFE_MIMETYPES = ("text/plain", "image/png", "image/jpeg")
-CSP = ("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
-       "img-src data:; style-src 'unsafe-inline'; font-src data:\">")
+CSP = (
+    '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
+    "img-src data:; style-src 'unsafe-inline'; font-src data:\">"
+)
 UNANSWERED = re.compile(r"[\s*_\[]*fill\s+this\s+in[\s*_\].]*", re.IGNORECASE)  # the course's placeholder
 # nbclient and jupyter_client log interrupts and teardown at ERROR/WARNING; the grader reports
 # those facts itself (cell errors, timeouts), so their loggers stay quiet.
 QUIET = logging.getLogger("grader.notebooks.kernel")
 QUIET.setLevel(logging.CRITICAL)
 KERNEL_SETUP = "_kernel_setup.py"
-LOAD_SETUP = ("import importlib.util as _u\n_s = _u.spec_from_file_location('_grader_setup', {path!r})\n"
-              "_grader = _u.module_from_spec(_s)\n_s.loader.exec_module(_grader)\n")
+LOAD_SETUP = (
+    "import importlib.util as _u\n_s = _u.spec_from_file_location('_grader_setup', {path!r})\n"
+    "_grader = _u.module_from_spec(_s)\n_s.loader.exec_module(_grader)\n"
+)
 
 
 class NotebookInvalid(ValueError):
@@ -75,8 +80,10 @@ def read_notebook(path: Path) -> tuple[nbformat.NotebookNode, list[str]]:
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise NotebookInvalid(f"{path.name} is not valid JSON (line {exc.lineno}, column {exc.colno}: "
-                              f"{exc.msg}); was it saved from Jupyter?") from None
+        raise NotebookInvalid(
+            f"{path.name} is not valid JSON (line {exc.lineno}, column {exc.colno}: "
+            f"{exc.msg}); was it saved from Jupyter?"
+        ) from None
     if not isinstance(raw, dict) or "nbformat" not in raw:
         raise NotebookInvalid(f"{path.name} is JSON but not a Jupyter notebook (no 'nbformat' field)")
     major = raw.get("nbformat")
@@ -88,8 +95,11 @@ def read_notebook(path: Path) -> tuple[nbformat.NotebookNode, list[str]]:
         raise NotebookInvalid(f"{path.name} is not a valid notebook: {exc}") from None
     if not isinstance(nb.get("cells"), list):
         raise NotebookInvalid(f"{path.name} has no list of cells")
-    problems = [f"{path.name} is an nbformat 3 notebook (IPython 2 era); it was converted to "
-                f"nbformat 4 to run"] if major == 3 else []
+    problems = (
+        [f"{path.name} is an nbformat 3 notebook (IPython 2 era); it was converted to nbformat 4 to run"]
+        if major == 3
+        else []
+    )
     return nb, problems
 
 
@@ -170,8 +180,13 @@ class _Client(NotebookClient):
         if self._sizes[cell_index] <= MAX_CELL_OUTPUT:
             return super().output(outs, msg, display_id, cell_index)
         if before <= MAX_CELL_OUTPUT:
-            outs.append(nbformat.v4.new_output("stream", name="stderr", text=(
-                f"\n[grader: output beyond {MAX_CELL_OUTPUT >> 20} MB in this cell was dropped]\n")))
+            outs.append(
+                nbformat.v4.new_output(
+                    "stream",
+                    name="stderr",
+                    text=(f"\n[grader: output beyond {MAX_CELL_OUTPUT >> 20} MB in this cell was dropped]\n"),
+                )
+            )
         return None
 
 
@@ -211,31 +226,48 @@ def drive_folders(nb: nbformat.NotebookNode) -> list[str]:
     return sorted(folders[:20], key=lambda rel: rel.count("/"))  # a folder before those inside it
 
 
-def _setup_source(jail: KernelJail, seed: int, folders: list[str] = ()) -> str:
-    config = {"submission": jail.root_in_jail, "seed": seed, "content": jail.content_in_jail,
-              "drive_folders": list(folders)}
-    return (LOAD_SETUP.format(path=f"{jail.runtime_in_jail}/{KERNEL_SETUP}")
-            + f"_grader.setup({config!r})\ndel _u, _s, _grader\n")
+def _setup_source(jail: KernelJail, seed: int, folders: Sequence[str] = ()) -> str:
+    config = {
+        "submission": jail.root_in_jail,
+        "seed": seed,
+        "content": jail.content_in_jail,
+        "drive_folders": list(folders),
+    }
+    return (
+        LOAD_SETUP.format(path=f"{jail.runtime_in_jail}/{KERNEL_SETUP}")
+        + f"_grader.setup({config!r})\ndel _u, _s, _grader\n"
+    )
 
 
 def _export_source(jail: KernelJail, requests: Mapping[str, str]) -> str:
     folder, codec_path = str(jail.sockets / "exports"), f"{jail.runtime_in_jail}/codec.py"
-    return (LOAD_SETUP.format(path=f"{jail.runtime_in_jail}/{KERNEL_SETUP}")
-            + f"_grader.export(globals(), {dict(requests)!r}, {folder!r}, {codec_path!r})\n")
+    return (
+        LOAD_SETUP.format(path=f"{jail.runtime_in_jail}/{KERNEL_SETUP}")
+        + f"_grader.export(globals(), {dict(requests)!r}, {folder!r}, {codec_path!r})\n"
+    )
 
 
-def execute(nb: nbformat.NotebookNode, jail: KernelJail, limits: NotebookLimits,
-            requests: Mapping[str, str], seed: int = 0) -> Execution:
+def execute(
+    nb: nbformat.NotebookNode, jail: KernelJail, limits: NotebookLimits, requests: Mapping[str, str], seed: int = 0
+) -> Execution:
     """Run every code cell of ``nb`` (in place) in a kernel in ``jail``; then export ``requests``."""
     run = Execution(nb)
     start = time.monotonic()
     deadline = start + limits.notebook_seconds
     km = JailedKernelManager(jail, log=QUIET)
-    client = _Client(nb, km=km, log=QUIET, timeout=int(limits.cell_seconds), allow_errors=True,
-                     interrupt_on_timeout=True, startup_timeout=60, kernel_name="python3",
-                     error_on_timeout={"ename": "CellTimeout", "evalue": "", "traceback": []},
-                     resources={"metadata": {"path": str(jail.submission / jail.notebook_dir)}},
-                     extra_arguments=["--HistoryManager.enabled=False"])
+    client = _Client(
+        nb,
+        km=km,
+        log=QUIET,
+        timeout=int(limits.cell_seconds),
+        allow_errors=True,
+        interrupt_on_timeout=True,
+        startup_timeout=60,
+        kernel_name="python3",
+        error_on_timeout={"ename": "CellTimeout", "evalue": "", "traceback": []},
+        resources={"metadata": {"path": str(jail.submission / jail.notebook_dir)}},
+        extra_arguments=["--HistoryManager.enabled=False"],
+    )
     client.timeout_func = lambda cell: max(1, math.ceil(min(limits.cell_seconds, deadline - time.monotonic())))
     watchdog = threading.Timer(limits.notebook_seconds + 30, km.kill_now)
     watchdog.daemon = True
@@ -267,8 +299,9 @@ def _run_cells(client: _Client, nb, run: Execution, limits: NotebookLimits, dead
         allowed = min(limits.cell_seconds, deadline - time.monotonic())
         if allowed <= 0:
             run.status = "deadline"
-            run.message = (f"the notebook used its {limits.notebook_seconds:.0f} s; cells from {index + 1} "
-                           "on were not run")
+            run.message = (
+                f"the notebook used its {limits.notebook_seconds:.0f} s; cells from {index + 1} on were not run"
+            )
             return
         started = time.monotonic()
         try:
@@ -277,13 +310,17 @@ def _run_cells(client: _Client, nb, run: Execution, limits: NotebookLimits, dead
             run.message = f"the kernel died in cell {index + 1} (out of memory, os._exit or a signal)"
             raise
         run.executed += 1
-        if any(o.get("ename") == "CellTimeout" for o in cell.get("outputs", ())) or \
-                time.monotonic() - started >= allowed:
+        if (
+            any(o.get("ename") == "CellTimeout" for o in cell.get("outputs", ()))
+            or time.monotonic() - started >= allowed
+        ):
             run.timeouts.add(index)
             if allowed < limits.cell_seconds:  # stopped by the notebook's deadline, not the cell limit
                 run.status = "deadline"
-                run.message = (f"the notebook used its {limits.notebook_seconds:.0f} s in cell {index + 1}; "
-                               f"later cells were not run")
+                run.message = (
+                    f"the notebook used its {limits.notebook_seconds:.0f} s in cell {index + 1}; "
+                    f"later cells were not run"
+                )
                 return
 
 
@@ -310,8 +347,14 @@ def cell_errors(nb: nbformat.NotebookNode, timeouts: set[int]) -> tuple[CellErro
         for output in cell.get("outputs", ()) if cell.cell_type == "code" else ():
             if output.get("output_type") == "error":
                 timeout = index in timeouts
-                errors.append(CellError(index + 1, str(output.get("ename", ""))[:200],
-                                        "" if timeout else str(output.get("evalue", ""))[:1000], timeout))
+                errors.append(
+                    CellError(
+                        index + 1,
+                        str(output.get("ename", ""))[:200],
+                        "" if timeout else str(output.get("evalue", ""))[:1000],
+                        timeout,
+                    )
+                )
                 break
     return tuple(errors)
 
@@ -348,20 +391,35 @@ def save_executed(nb: nbformat.NotebookNode, folder: Path, name: str) -> tuple[s
     return tuple(f"{folder.name}/{stem}.{ext}" for ext in ("ipynb", "html"))
 
 
-def summarize(notebook: str, nb, run: Execution, files: tuple[str, ...], requests: Mapping[str, str],
-              answers: tuple[Answer, ...]) -> NotebookRun:
+def summarize(
+    notebook: str, nb, run: Execution, files: tuple[str, ...], requests: Mapping[str, str], answers: tuple[Answer, ...]
+) -> NotebookRun:
     errors = cell_errors(nb, run.timeouts)
     status = run.status if run.status != "completed" or not errors else "errors"
     return NotebookRun(
-        notebook=notebook, status=status, message=run.message,
-        cells=sum(c.cell_type == "code" for c in nb.cells), executed=run.executed, errors=errors,
-        duration=run.duration, files=files, answers=answers,
-        exported=tuple(n for n in requests if n in run.values), export_errors=tuple(run.export_errors))
+        notebook=notebook,
+        status=status,
+        message=run.message,
+        cells=sum(c.cell_type == "code" for c in nb.cells),
+        executed=run.executed,
+        errors=errors,
+        duration=run.duration,
+        files=files,
+        answers=answers,
+        exported=tuple(n for n in requests if n in run.values),
+        export_errors=tuple(run.export_errors),
+    )
 
 
-def run_notebook(path: Path, submission: Path, jail: KernelJail, limits: NotebookLimits,
-                 parameters: Mapping[str, Any], requests: Mapping[str, str],
-                 out: Path | None) -> tuple[NotebookRun, dict[str, Any], list[str]]:
+def run_notebook(
+    path: Path,
+    submission: Path,
+    jail: KernelJail,
+    limits: NotebookLimits,
+    parameters: Mapping[str, Any],
+    requests: Mapping[str, str],
+    out: Path | None,
+) -> tuple[NotebookRun, dict[str, Any], list[str]]:
     """Read, run, save and summarise one notebook: (run, exported values, problems)."""
     notebook = path.relative_to(submission).as_posix()
     if not path.is_file():
@@ -376,9 +434,15 @@ def run_notebook(path: Path, submission: Path, jail: KernelJail, limits: Noteboo
     return summarize(notebook, nb, run, files, requests, inline_answers(original)), run.values, problems
 
 
-def kernel_jail(level: str, submission: Path, notebook: str, limits: JailLimits,
-                dataset: Path | None, dataset_path: str,
-                interpreter: Interpreter | None = None) -> tuple[KernelJail, Path]:
+def kernel_jail(
+    level: str,
+    submission: Path,
+    notebook: str,
+    limits: JailLimits,
+    dataset: Path | None,
+    dataset_path: str,
+    interpreter: Interpreter | None = None,
+) -> tuple[KernelJail, Path]:
     """A :class:`KernelJail` with fresh runtime and socket folders (remove the returned tmp)."""
     tmp = scratch_dir("grader-kernel-")
     runtime, sockets = tmp / "runtime", tmp / "sockets"
@@ -386,23 +450,31 @@ def kernel_jail(level: str, submission: Path, notebook: str, limits: JailLimits,
     sockets.mkdir()
     for name in ("codec.py", KERNEL_SETUP, MOUNT_JAIL):
         shutil.copy(Path(__file__).parents[1] / "jail" / name, runtime / name)
-    jail = KernelJail(level=level, submission=submission, notebook_dir=str(Path(notebook).parent),
-                      runtime=runtime, sockets=sockets, limits=limits, dataset=dataset,
-                      dataset_path=dataset_path, interpreter=interpreter)
+    jail = KernelJail(
+        level=level,
+        submission=submission,
+        notebook_dir=str(Path(notebook).parent),
+        runtime=runtime,
+        sockets=sockets,
+        limits=limits,
+        dataset=dataset,
+        dataset_path=dataset_path,
+        interpreter=interpreter,
+    )
     return jail, tmp
 
 
 MAX_OUTPUT_FILE = 8 << 20
 
 
-def notebook_parameters(assignment, data_name: str | None, sizes: Mapping[str, int] | None,
-                        overrides: Mapping[str, Any]) -> dict[str, Any]:
+def notebook_parameters(
+    assignment, data_name: str | None, sizes: Mapping[str, int] | None, overrides: Mapping[str, Any]
+) -> dict[str, Any]:
     """Variables the grader sets after the parameters cell: the split sizes under the notebook's
     names, the assignment's per-dataset parameters, then ``overrides`` (CLI / environment)."""
     values: dict[str, Any] = {}
     if sizes:
-        values.update({var: int(sizes[key]) for key, var in assignment.notebook.split_names.items()
-                       if key in sizes})
+        values.update({var: int(sizes[key]) for key, var in assignment.notebook.split_names.items() if key in sizes})
     values.update(assignment.notebook.parameters.get(data_name or "", {}))
     values.update(overrides)
     return values
@@ -438,8 +510,7 @@ def history_curves(values: Mapping[str, Any], folder: Path | None = None) -> tup
     for name, value in values.items():
         if not isinstance(value, dict):
             continue
-        sequences = {str(k): v for k, v in value.items()
-                     if re.search(r"loss|acc|hist", str(k), re.I) and _history(v)}
+        sequences = {str(k): v for k, v in value.items() if re.search(r"loss|acc|hist", str(k), re.I) and _history(v)}
         accuracy = {k: v for k, v in sequences.items() if "acc" in k}
         loss = {k: v for k, v in sequences.items() if "acc" not in k}
         if loss:
@@ -503,17 +574,27 @@ def dataset_for(path: Path, dataset: Path | None, split: Mapping[str, int] | Non
     if dataset is None or not split or not path.is_file() or has_parameters_cell(path) or is_full_size(dataset):
         return dataset, []
     view = full_size_view(dataset, split)
-    return view, [f"{path.name} has no cell tagged 'parameters' (the course's own notebook), so CIFAR-10 "
-                  f"was given to it in the real layout (5 training batches and a test batch of 10,000 "
-                  f"images each) repeating the grading data's {split['train']} training, {split['val']} "
-                  f"validation and {split['test']} test images; its training images 49,000-49,999 are "
-                  "the grader's validation images."]
+    return view, [
+        f"{path.name} has no cell tagged 'parameters' (the course's own notebook), so CIFAR-10 "
+        f"was given to it in the real layout (5 training batches and a test batch of 10,000 "
+        f"images each) repeating the grading data's {split['train']} training, {split['val']} "
+        f"validation and {split['test']} test images; its training images 49,000-49,999 are "
+        "the grader's validation images."
+    ]
 
 
-def run_assignment_notebooks(assignment, submission: Path, level: str, jail_limits: JailLimits,
-                             limits: NotebookLimits, dataset: Path | None, parameters: Mapping[str, Any],
-                             out: Path | None, interpreter: Interpreter | None = None,
-                             split: Mapping[str, int] | None = None) -> NotebookOutcome:
+def run_assignment_notebooks(
+    assignment,
+    submission: Path,
+    level: str,
+    jail_limits: JailLimits,
+    limits: NotebookLimits,
+    dataset: Path | None,
+    parameters: Mapping[str, Any],
+    out: Path | None,
+    interpreter: Interpreter | None = None,
+    split: Mapping[str, int] | None = None,
+) -> NotebookOutcome:
     """Run each of the assignment's notebooks on a scratch copy of ``submission`` (checks grade
     the files as submitted, not as the notebook left them)."""
     runs, values, files, problems = [], {}, {}, []
@@ -525,11 +606,19 @@ def run_assignment_notebooks(assignment, submission: Path, level: str, jail_limi
             path, notes = locate(copy_root, expected)
             bound, layout = dataset_for(path, dataset, split)
             notes = notes + layout
-            jail, tmp = kernel_jail(level, copy_root, path.relative_to(copy_root).as_posix(), jail_limits,
-                                    bound, assignment.data.notebook_path, interpreter)
+            jail, tmp = kernel_jail(
+                level,
+                copy_root,
+                path.relative_to(copy_root).as_posix(),
+                jail_limits,
+                bound,
+                assignment.data.notebook_path,
+                interpreter,
+            )
             try:
-                run, exported, read_problems = run_notebook(path, copy_root, jail, limits, parameters,
-                                                            assignment.notebook.results, out)
+                run, exported, read_problems = run_notebook(
+                    path, copy_root, jail, limits, parameters, assignment.notebook.results, out
+                )
             finally:
                 shutil.rmtree(tmp, ignore_errors=True)
             files.update(produced_files(path.parent, assignment.notebook.outputs))

@@ -10,7 +10,8 @@ Each returns test accuracy computed here from the model's predictions.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -33,16 +34,24 @@ def prepare(data: Split, style: str) -> Split:
         shape = lambda a: a.reshape(a.shape[0], -1) / std
     else:
         raise ValueError(f"unknown preprocessing '{style}'")
-    return Split(shape(X_train), data.y_train, shape(X_val), data.y_val,
-                 shape(X_test), data.y_test)
+    return Split(shape(X_train), data.y_train, shape(X_val), data.y_val, shape(X_test), data.y_test)
 
 
 def _neural_net_train(ref: Reference, d: Split, hp: Mapping[str, Any]) -> np.ndarray:
     TwoLayerNet = ref.module("cs231n.classifiers.neural_net").TwoLayerNet
     net = TwoLayerNet(d.X_train.shape[1], hp["hidden_size"], 10)
-    net.train(d.X_train, d.y_train, d.X_val, d.y_val, num_iters=hp["num_iters"],
-              batch_size=hp["batch_size"], learning_rate=hp["learning_rate"],
-              learning_rate_decay=hp["learning_rate_decay"], reg=hp["reg"], verbose=False)
+    net.train(
+        d.X_train,
+        d.y_train,
+        d.X_val,
+        d.y_val,
+        num_iters=hp["num_iters"],
+        batch_size=hp["batch_size"],
+        learning_rate=hp["learning_rate"],
+        learning_rate_decay=hp["learning_rate_decay"],
+        reg=hp["reg"],
+        verbose=False,
+    )
     return net.predict(d.X_test)
 
 
@@ -65,19 +74,24 @@ def _epoch_loop(ref: Reference, d: Split, hp: Mapping[str, Any]) -> np.ndarray:
     for epoch in range(hp["epochs"]):
         order = np.random.permutation(n)
         for start in range(0, n - bs + 1, bs):
-            batch = order[start:start + bs]
+            batch = order[start : start + bs]
             net.forward(d.X_train[batch])
             net.backward(d.y_train[batch], hp["reg"])
-            net.update(lr, hp.get("b1", 0.9), hp.get("b2", 0.999), hp.get("eps", 1e-8),
-                       hp["opt"], epoch + 1)
+            net.update(lr, hp.get("b1", 0.9), hp.get("b2", 0.999), hp.get("eps", 1e-8), hp["opt"], epoch + 1)
         lr *= hp["learning_rate_decay"]
     return np.argmax(net.forward(d.X_test), axis=1)
 
 
 def _linear_classifier_train(ref: Reference, d: Split, hp: Mapping[str, Any]) -> np.ndarray:
     classifier = ref.module("cs231n.classifiers.linear_classifier").Softmax()
-    classifier.train(d.X_train, d.y_train, learning_rate=hp["learning_rate"], reg=hp["reg"],
-                     num_iters=hp["num_iters"], batch_size=hp["batch_size"])
+    classifier.train(
+        d.X_train,
+        d.y_train,
+        learning_rate=hp["learning_rate"],
+        reg=hp["reg"],
+        num_iters=hp["num_iters"],
+        batch_size=hp["batch_size"],
+    )
     return classifier.predict(d.X_test)
 
 
@@ -89,13 +103,16 @@ RECIPES: dict[str, Callable[[Reference, Split, Mapping[str, Any]], np.ndarray]] 
 }
 
 
-def reference_accuracy(assignment: Assignment, dataset_dir, split_sizes: Mapping[str, int],
-                       hyperparameters: Mapping[str, Any], seed: int = 0) -> float:
+def reference_accuracy(
+    assignment: Assignment,
+    dataset_dir,
+    split_sizes: Mapping[str, int],
+    hyperparameters: Mapping[str, Any],
+    seed: int = 0,
+) -> float:
     """Train the reference with ``hyperparameters`` (its ``recipe`` key picks the loop); return test accuracy."""
-    data = split(load_cifar10(dataset_dir), split_sizes["train"], split_sizes["val"],
-                 split_sizes.get("test"))
+    data = split(load_cifar10(dataset_dir), split_sizes["train"], split_sizes["val"], split_sizes.get("test"))
     prepared = prepare(data, assignment.data.preprocess)
     np.random.seed(seed)
-    predictions = RECIPES[hyperparameters["recipe"]](Reference(assignment), prepared,
-                                                     hyperparameters)
+    predictions = RECIPES[hyperparameters["recipe"]](Reference(assignment), prepared, hyperparameters)
     return float(np.mean(predictions == prepared.y_test))

@@ -41,7 +41,7 @@ ANSWERS = "answers.json"
 BLOBS = "answers.npz"
 OBJECT = "object"
 FORMAT = 2
-ARG_RTOL = 1e-7   # two arguments are the same input when every entry agrees to this relative
+ARG_RTOL = 1e-7  # two arguments are the same input when every entry agrees to this relative
 ARG_ATOL = 1e-10  # ... or absolute difference (BLAS kernels differ by about 1e-16 relative)
 
 
@@ -68,7 +68,7 @@ class Tape:
                 zf.writestr(zipfile.ZipInfo(f"b{i}.npy", (2020, 1, 1, 0, 0, 0)), blob)
 
     @classmethod
-    def load(cls, folder: Path) -> "Tape":
+    def load(cls, folder: Path) -> Tape:
         data = json.loads((folder / ANSWERS).read_text(encoding="utf-8"))
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise ValueError(f"{folder / ANSWERS} was written by another grader version: release the assignment again")
@@ -152,8 +152,12 @@ def _distance(live: Any, recorded: Any) -> float | None:
     if isinstance(live, (np.ndarray, np.generic)) or isinstance(recorded, (np.ndarray, np.generic)):
         return _array_distance(np.asarray(live), np.asarray(recorded))
     if isinstance(live, float) or isinstance(recorded, float):
-        if isinstance(live, bool) or isinstance(recorded, bool) or not isinstance(live, (int, float)) \
-                or not isinstance(recorded, (int, float)):
+        if (
+            isinstance(live, bool)
+            or isinstance(recorded, bool)
+            or not isinstance(live, (int, float))
+            or not isinstance(recorded, (int, float))
+        ):
             return None
         return _array_distance(np.asarray(float(live)), np.asarray(float(recorded)))
     if type(live) is not type(recorded):
@@ -230,7 +234,7 @@ def _step_args(op: str, detail: Any) -> Any:
 
 
 def _random_state() -> list:
-    name, keys, pos, has_gauss, gauss = np.random.get_state()
+    _, keys, pos, has_gauss, gauss = np.random.get_state()
     return [keys, int(pos), int(has_gauss), float(gauss)]
 
 
@@ -240,7 +244,7 @@ def _set_random_state(state: list) -> None:
 
 
 def _same_random_state(a: list, b: list) -> bool:
-    return np.array_equal(a[0], b[0]) and a[1:3] == b[1:3] and (a[3] == b[3] or math.isnan(a[3]) and math.isnan(b[3]))
+    return np.array_equal(a[0], b[0]) and a[1:3] == b[1:3] and (a[3] == b[3] or (math.isnan(a[3]) and math.isnan(b[3])))
 
 
 def _mutable_args(args: tuple, kwargs: dict) -> dict[str, Any]:
@@ -264,8 +268,11 @@ def _changed(before: Any, after: Any) -> bool:
     if type(before) is not type(after):
         return True
     if isinstance(after, np.ndarray):
-        return before.shape != after.shape or before.dtype != after.dtype or \
-            not np.array_equal(before, after, equal_nan=after.dtype.kind in "fc")
+        return (
+            before.shape != after.shape
+            or before.dtype != after.dtype
+            or not np.array_equal(before, after, equal_nan=after.dtype.kind in "fc")
+        )
     if isinstance(after, dict):
         return set(before) != set(after) or any(_changed(before[k], after[k]) for k in after)
     if isinstance(after, (list, tuple)):
@@ -337,12 +344,14 @@ class Recorded:
         target = object.__getattribute__(self, "_target")
         real_args = tuple(_unwrap(a) for a in args)
         real_kwargs = {k: _unwrap(v) for k, v in kwargs.items()}
-        return self._step("call", (args, kwargs), lambda: target(*real_args, **real_kwargs),
-                          _mutable_args(args, kwargs))
+        return self._step(
+            "call", (args, kwargs), lambda: target(*real_args, **real_kwargs), _mutable_args(args, kwargs)
+        )
 
     def __setattr__(self, name: str, value: Any) -> None:
-        self._step("setattr", (name, value), lambda: setattr(object.__getattribute__(self, "_target"),
-                                                             name, _unwrap(value)))
+        self._step(
+            "setattr", (name, value), lambda: setattr(object.__getattribute__(self, "_target"), name, _unwrap(value))
+        )
 
     def __getitem__(self, item: Any) -> Any:
         target = object.__getattribute__(self, "_target")
@@ -394,9 +403,11 @@ class Replayed:
         key = counter.key(object.__getattribute__(self, "_key"), op, _step_name(op, detail))
         found = tape.find(key, _step_args(op, detail))
         if found is None:
-            raise NotRecorded(f"the offline reference has no answer for {what} with these inputs: your code "
-                              "led this check where neither the reference nor a known mistake went. "
-                              "Your result is probably wrong here; the full grader gives the details.")
+            raise NotRecorded(
+                f"the offline reference has no answer for {what} with these inputs: your code "
+                "led this check where neither the reference nor a known mistake went. "
+                "Your result is probably wrong here; the full grader gives the details."
+            )
         index, entry = found
         if entry["kind"] == "error":
             raise _error(entry["type"], entry["message"])
@@ -481,15 +492,24 @@ def same_answers(a: Tape, b: Tape, rtol: float = 1e-9, atol: float = 1e-12) -> l
 
 
 def _decoded(tape: Tape, variant: dict) -> dict:
-    return {name: tape.decode(node) if name in ("args", "value", "random", "mutated") else node
-            for name, node in variant.items()}
+    return {
+        name: tape.decode(node) if name in ("args", "value", "random", "mutated") else node
+        for name, node in variant.items()
+    }
 
 
 def _close(x: Any, y: Any, rtol: float, atol: float) -> bool:
     if isinstance(x, (np.ndarray, np.generic, float)) or isinstance(y, (np.ndarray, np.generic, float)):
         x, y = np.asarray(x), np.asarray(y)
-        return x.shape == y.shape and x.dtype == y.dtype and bool(
-            np.allclose(x, y, rtol=rtol, atol=atol, equal_nan=True) if x.dtype.kind in "fc" else np.array_equal(x, y))
+        return (
+            x.shape == y.shape
+            and x.dtype == y.dtype
+            and bool(
+                np.allclose(x, y, rtol=rtol, atol=atol, equal_nan=True)
+                if x.dtype.kind in "fc"
+                else np.array_equal(x, y)
+            )
+        )
     if type(x) is not type(y):
         return False
     if isinstance(x, (list, tuple)):
@@ -499,5 +519,13 @@ def _close(x: Any, y: Any, rtol: float, atol: float) -> bool:
     return x == y
 
 
-__all__ = ["ARG_ATOL", "ARG_RTOL", "Handle", "NotRecorded", "RecordingReference", "ReplayingReference",
-           "Tape", "same_answers"]
+__all__ = [
+    "ARG_ATOL",
+    "ARG_RTOL",
+    "Handle",
+    "NotRecorded",
+    "RecordingReference",
+    "ReplayingReference",
+    "Tape",
+    "same_answers",
+]

@@ -7,8 +7,8 @@ May import: :mod:`grader.core` (and matplotlib and jinja2); it never grades."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from grader.core.errors import UsageError
 from grader.core.files import write_json, write_text
@@ -43,8 +43,9 @@ def write_gradescope_results(folder: Path, result: SubmissionResult, marked: Seq
     write_json(folder / "results.json", data)
 
 
-def write_submission_reports(folder: Path, result: SubmissionResult, run: RunInfo,
-                             marked: Sequence[Marked] | None = None) -> None:
+def write_submission_reports(
+    folder: Path, result: SubmissionResult, run: RunInfo, marked: Sequence[Marked] | None = None
+) -> None:
     """``report.html`` (student), ``report.instructor.html`` and ``junit.xml`` in ``folder``, with
     the written questions of ``marked`` (else read from the class's ``written.json``)."""
     images = check_images(result, folder)
@@ -54,8 +55,9 @@ def write_submission_reports(folder: Path, result: SubmissionResult, run: RunInf
     write_text(folder / "junit.xml", junit_xml(result))
 
 
-def write_class_reports(out: Path, results: Sequence[SubmissionResult], run: RunInfo,
-                        written: Written | None = None) -> Path:
+def write_class_reports(
+    out: Path, results: Sequence[SubmissionResult], run: RunInfo, written: Written | None = None
+) -> Path:
     """``index.html``, ``gradebook.csv`` and ``run.json`` in ``out``; returns the dashboard's path."""
     write_json(out / RUN_FILE, run.to_json())
     written = load_written(out) if written is None and run.written else written
@@ -84,8 +86,10 @@ def load_results(out: Path) -> list[SubmissionResult]:
 def load_run(out: Path) -> RunInfo:
     path = out / RUN_FILE
     if not path.is_file():
-        raise UsageError(f"no graded results in {out}: expected {RUN_FILE} and <submission>/{RESULT_FILE} "
-                         "written by 'grader grade ... -o OUT'")
+        raise UsageError(
+            f"no graded results in {out}: expected {RUN_FILE} and <submission>/{RESULT_FILE} "
+            "written by 'grader grade ... -o OUT'"
+        )
     return RunInfo.from_json(json.loads(path.read_text(encoding="utf-8")))
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 import base64
 import io
 import math
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -60,7 +60,7 @@ MAX_UNITS = 49  # hidden units drawn in a weight grid, 7 x 7 (a tuned net may ha
 def weight_grid(weights: np.ndarray, image_shape: Sequence[int], padding: int = 1) -> np.ndarray:
     """Tile the columns of ``weights`` (one image per hidden unit) into one RGB image in [0, 1],
     each tile scaled to its own range, as cs231n's ``visualize_grid`` does."""
-    tiles = weights.T.reshape((weights.shape[1],) + tuple(image_shape))
+    tiles: np.ndarray = weights.T.reshape((weights.shape[1], *image_shape))
     if tiles.ndim == 4 and tiles.shape[1] in (1, 3) and tiles.shape[3] not in (1, 3):
         tiles = tiles.transpose(0, 2, 3, 1)  # channels first (cs231n fc nets) -> last
     if tiles.ndim == 3:
@@ -72,7 +72,7 @@ def weight_grid(weights: np.ndarray, image_shape: Sequence[int], padding: int = 
         low, high = tile.min(), tile.max()
         scaled = (tile - low) / (high - low) if high > low else np.zeros_like(tile)
         top, left = padding + (k // side) * (height + padding), padding + (k % side) * (width + padding)
-        grid[top:top + height, left:left + width] = scaled
+        grid[top : top + height, left : left + width] = scaled
     return grid
 
 

@@ -6,7 +6,7 @@ import csv
 import io
 import re
 import xml.etree.ElementTree as ET
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from grader.core.results import CheckResult, SubmissionResult
 from grader.core.written import Marked, written_points
@@ -32,8 +32,7 @@ def check_columns(results: Sequence[SubmissionResult]) -> list[tuple[str, str]]:
     return columns
 
 
-def gradebook_csv(results: Sequence[SubmissionResult],
-                  written: Mapping[str, Sequence[Marked]] | None = None) -> str:
+def gradebook_csv(results: Sequence[SubmissionResult], written: Mapping[str, Sequence[Marked]] | None = None) -> str:
     """One row per student: ``Student`` and ``SIS Login ID`` (the submission id, which Canvas and
     Moodle match students on), one column of points per check, one per written question (empty
     until graded), then ``Total`` and ``Max`` (written questions included)."""
@@ -42,16 +41,22 @@ def gradebook_csv(results: Sequence[SubmissionResult],
     questions = next((m for m in written.values() if m), ())
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(["Student", "SIS Login ID"] + [name for _, name in columns]
-                    + [f"Written: {m.question.title}" for m in questions] + ["Total", "Max"])
+    writer.writerow(
+        ["Student", "SIS Login ID"]
+        + [name for _, name in columns]
+        + [f"Written: {m.question.title}" for m in questions]
+        + ["Total", "Max"]
+    )
     for result in sorted(results, key=lambda r: r.submission):
         points = {c.id: c.points for c in result.checks}
         marked = written.get(result.submission, ())
         given, possible = written_points(marked)
-        writer.writerow([result.submission, result.submission]
-                        + [f"{points[i]:g}" if i in points else "" for i, _ in columns]
-                        + [f"{m.grade.points:g}" if m.graded else "" for m in marked]
-                        + [f"{result.score + given:g}", f"{result.max_score + possible:g}"])
+        writer.writerow(
+            [result.submission, result.submission]
+            + [f"{points[i]:g}" if i in points else "" for i, _ in columns]
+            + [f"{m.points:g}" if m.graded else "" for m in marked]
+            + [f"{result.score + given:g}", f"{result.max_score + possible:g}"]
+        )
     return buffer.getvalue()
 
 
@@ -61,11 +66,16 @@ def _text(value: str) -> str:
 
 def _testcase(suite: ET.Element, assignment: str, check: CheckResult) -> None:
     module = check.id.split("::", 1)[0].removesuffix(".py").replace("/", ".")
-    case = ET.SubElement(suite, "testcase", classname=f"{assignment}.{module}",
-                         name=_text(check.title), time=f"{check.duration:.3f}")
+    case = ET.SubElement(
+        suite, "testcase", classname=f"{assignment}.{module}", name=_text(check.title), time=f"{check.duration:.3f}"
+    )
     properties = ET.SubElement(case, "properties")
-    for name, value in (("check_id", check.id), ("points", f"{check.points:g}"),
-                        ("max_points", f"{check.max_points:g}"), ("outcome", check.outcome)):
+    for name, value in (
+        ("check_id", check.id),
+        ("points", f"{check.points:g}"),
+        ("max_points", f"{check.max_points:g}"),
+        ("outcome", check.outcome),
+    ):
         ET.SubElement(properties, "property", name=name, value=_text(value))
     if check.passed:
         return
@@ -79,11 +89,16 @@ def junit_xml(result: SubmissionResult) -> str:
     """JUnit XML for CI; what students may see only (hidden checks show their outcome)."""
     failures = sum(c.outcome in ("failed", "not-implemented") for c in result.checks)
     errors = sum(c.outcome in ("error", "timeout") for c in result.checks) + (not result.checks)
-    counts = {"tests": str(len(result.checks) or 1), "failures": str(failures), "errors": str(errors),
-              "time": f"{result.execution_time:.3f}"}
-    root = ET.Element("testsuites", name="grader", **counts)
-    suite = ET.SubElement(root, "testsuite", name=f"{result.assignment}: {_text(result.submission)}",
-                          skipped="0", **counts)
+    counts = {
+        "tests": str(len(result.checks) or 1),
+        "failures": str(failures),
+        "errors": str(errors),
+        "time": f"{result.execution_time:.3f}",
+    }
+    root = ET.Element("testsuites", {"name": "grader", **counts})
+    suite = ET.SubElement(
+        root, "testsuite", {"name": f"{result.assignment}: {_text(result.submission)}", "skipped": "0", **counts}
+    )
     for check in result.checks:
         _testcase(suite, result.assignment, check)
     if result.problems:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Sequence
+from collections.abc import Sequence
 
 from grader.core.results import SubmissionResult
 
@@ -32,8 +32,10 @@ def summary_table(results: Sequence[SubmissionResult]) -> str:
         causes = sorted({c.outcome for c in r.checks if not c.passed} - {"failed"})
         notes = "; ".join(list(r.problems)[:2] + ([", ".join(causes)] if causes else []))
         notes = notes.replace("\n", " ")
-        lines.append(f"{r.submission:<{width}}  {r.score:>5g}/{r.max_score:<5g}  {passed:>6}  "
-                     f"{len(r.checks) - passed:>6}  {notes[:100]}")
+        lines.append(
+            f"{r.submission:<{width}}  {r.score:>5g}/{r.max_score:<5g}  {passed:>6}  "
+            f"{len(r.checks) - passed:>6}  {notes[:100]}"
+        )
     return "\n".join(lines)
 
 

@@ -21,9 +21,10 @@ import json
 import math
 import secrets
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 from urllib.parse import parse_qs, quote, urlparse
 
 import jinja2
@@ -58,8 +59,10 @@ def prepare_review(out: Path, questions: tuple[Question, ...]) -> Review:
     """Check ``out`` is a graded class and record the questions in its run (reports read them)."""
     run = load_run(out)
     if not questions:
-        raise UsageError(f"{run.assignment} declares no written questions: add [written.<id>] tables to its "
-                         "assignment.toml (see the README, 'Written answers')")
+        raise UsageError(
+            f"{run.assignment} declares no written questions: add [written.<id>] tables to its "
+            "assignment.toml (see the README, 'Written answers')"
+        )
     written = tuple(q.to_json() for q in questions)
     if run.written != written:
         write_json(out / RUN_FILE, dataclasses.replace(run, written=written).to_json())
@@ -69,14 +72,21 @@ def prepare_review(out: Path, questions: tuple[Question, ...]) -> Review:
 @functools.lru_cache(maxsize=1)
 def _templates() -> jinja2.Environment:
     root = bundled("reports")
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(root / "templates"), autoescape=True,
-                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(root / "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     script = (root / "static" / "review.js").read_text("utf-8")
     env.globals["script"] = markupsafe.Markup(script)  # our own files, inlined as they are
     env.globals["css"] = markupsafe.Markup((root / "static" / "report.css").read_text("utf-8"))
     digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
-    env.globals["csp"] = (f"default-src 'none'; style-src 'unsafe-inline'; img-src data:; connect-src 'self'; "
-                          f"script-src 'sha256-{digest}'; form-action 'none'; base-uri 'none'")
+    env.globals["csp"] = (
+        f"default-src 'none'; style-src 'unsafe-inline'; img-src data:; connect-src 'self'; "
+        f"script-src 'sha256-{digest}'; form-action 'none'; base-uri 'none'"
+    )
     env.filters["num"] = lambda value: f"{value:g}"
     return env
 
@@ -104,11 +114,20 @@ def cards(review: Review, question: Question) -> list[dict[str, Any]]:
         marked = written.marked(result, (question,))[0]
         text = marked.answer.answer if marked.answer else ""
         grade = marked.grade
-        rows.append({"submission": result.submission, "state": marked.state, "hash": answer_hash(text),
-                     "question": marked.answer.question if marked.answer else "",
-                     "answer": markdown_html(text) if text else "", "points": grade.points if grade else None,
-                     "rubric": list(grade.rubric) if grade else [], "comment": grade.comment if grade else "",
-                     "revision": grade.revision if grade else 0, "saved": grade.saved if grade else ""})
+        rows.append(
+            {
+                "submission": result.submission,
+                "state": marked.state,
+                "hash": answer_hash(text),
+                "question": marked.answer.question if marked.answer else "",
+                "answer": markdown_html(text) if text else "",
+                "points": grade.points if grade else None,
+                "rubric": list(grade.rubric) if grade else [],
+                "comment": grade.comment if grade else "",
+                "revision": grade.revision if grade else 0,
+                "saved": grade.saved if grade else "",
+            }
+        )
     return rows
 
 
@@ -120,26 +139,45 @@ def progress(review: Review, questions: Sequence[Question] | None = None) -> dic
     counts = {}
     for question in review.questions if questions is None else questions:
         states = [written.marked(r, (question,))[0].state for r in results]
-        counts[question.id] = {"graded": states.count("graded"), "total": len(states),
-                               "changed": states.count("changed")}
+        counts[question.id] = {
+            "graded": states.count("graded"),
+            "total": len(states),
+            "changed": states.count("changed"),
+        }
     return counts
 
 
 def render_index(review: Review, run: RunInfo) -> str:
-    return _templates().get_template("review_index.html.j2").render(
-        run=run, questions=review.questions, progress=progress(review), token=review.token)
+    return (
+        _templates()
+        .get_template("review_index.html.j2")
+        .render(run=run, questions=review.questions, progress=progress(review), token=review.token)
+    )
 
 
 def render_question(review: Review, run: RunInfo, question: Question) -> str:
     index = review.questions.index(question)
-    neighbours = {"previous": review.questions[index - 1].id if index else "",
-                  "next": review.questions[index + 1].id if index + 1 < len(review.questions) else ""}
+    neighbours = {
+        "previous": review.questions[index - 1].id if index else "",
+        "next": review.questions[index + 1].id if index + 1 < len(review.questions) else "",
+    }
     rows = cards(review, question)
     asked = next((r["question"] for r in rows if r["question"]), "")
-    return _templates().get_template("review_question.html.j2").render(
-        run=run, question=question, cards=rows, token=review.token, neighbours=neighbours,
-        asked=markdown_html(asked) if asked else "",
-        graded=sum(r["state"] == "graded" for r in rows), total=len(rows), quote=quote)
+    return (
+        _templates()
+        .get_template("review_question.html.j2")
+        .render(
+            run=run,
+            question=question,
+            cards=rows,
+            token=review.token,
+            neighbours=neighbours,
+            asked=markdown_html(asked) if asked else "",
+            graded=sum(r["state"] == "graded" for r in rows),
+            total=len(rows),
+            quote=quote,
+        )
+    )
 
 
 class BadRequest(ValueError):
@@ -153,8 +191,12 @@ def parse_grade(review: Review, body: dict[str, Any]) -> tuple[str, Question, Gr
     if question is None or not (review.out / submission / "result.json").is_file() or "/" in submission:
         raise BadRequest("unknown question or submission")
     points = body.get("points")  # None: a draft (a comment or rubric items before the points)
-    if points is not None and (not isinstance(points, (int, float)) or isinstance(points, bool)
-                               or not math.isfinite(points) or not 0 <= points <= question.points):
+    if points is not None and (
+        not isinstance(points, (int, float))
+        or isinstance(points, bool)
+        or not math.isfinite(points)
+        or not 0 <= points <= question.points
+    ):
         raise BadRequest(f"points must be a number from 0 to {question.points:g}, or none yet")
     names = {r.name for r in question.rubric}
     rubric = body.get("rubric", [])
@@ -176,11 +218,17 @@ def save(review: Review, body: dict[str, Any]) -> dict[str, Any]:
     reviewer's save, and the question's progress."""
     submission, question, grade, revision = parse_grade(review, body)
     saved = save_grade(review.out, submission, question.id, grade, revision)
-    reply = {"saved": saved.grade.saved, "revision": saved.grade.revision,
-             "progress": progress(review, (question,))[question.id]}
+    reply = {
+        "saved": saved.grade.saved,
+        "revision": saved.grade.revision,
+        "progress": progress(review, (question,))[question.id],
+    }
     if saved.overwrote is not None:
-        reply["overwrote"] = {"points": saved.overwrote.points, "saved": saved.overwrote.saved,
-                              "comment": saved.overwrote.comment}
+        reply["overwrote"] = {
+            "points": saved.overwrote.points,
+            "saved": saved.overwrote.saved,
+            "comment": saved.overwrote.comment,
+        }
     return reply
 
 
@@ -194,7 +242,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def _allowed(self) -> bool:
         """On a loopback address, only requests addressed to it (a page of another site that
         resolves its name to 127.0.0.1 cannot reach the server); elsewhere the token decides."""
-        if self.server.server_address[0] not in LOOPBACK:
+        address = self.server.server_address  # (host, port) for this IP server
+        if not isinstance(address, tuple) or str(address[0]) not in LOOPBACK:
             return True
         host = (self.headers.get("Host") or "").rsplit(":", 1)[0].strip("[]")
         return host in ("localhost", *LOOPBACK)
@@ -218,8 +267,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         url = urlparse(self.path)
         token = parse_qs(url.query).get("token", [""])[0]
         if not self._allowed() or not self._token_ok(token):
-            return self._send(403, "Forbidden: open the address grader review printed (it carries the token).",
-                              "text/plain; charset=utf-8")
+            return self._send(
+                403,
+                "Forbidden: open the address grader review printed (it carries the token).",
+                "text/plain; charset=utf-8",
+            )
         run = load_run(self.review.out)
         if url.path == "/":
             return self._send(200, render_index(self.review, run))
@@ -259,7 +311,7 @@ def serve(review: Review, host: str = "127.0.0.1", port: int = 0) -> http.server
 
 
 def url_of(server: http.server.ThreadingHTTPServer, review: Review) -> str:
-    host, port = server.server_address[:2]
+    host, port = str(server.server_address[0]), server.server_address[1]
     return f"http://{host if ':' not in host else f'[{host}]'}:{port}/?token={review.token}"
 
 

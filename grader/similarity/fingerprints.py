@@ -19,22 +19,23 @@ from __future__ import annotations
 import decimal
 import functools
 import hashlib
+import itertools
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 import numpy as np
 
 from grader.grading.owncode import OwnFile
 
-K = 16          # characters of normalized code in a k-gram (one or two statements)
-WINDOW = 5      # winnowing window: any match of K + WINDOW - 1 characters is found
+K = 16  # characters of normalized code in a k-gram (one or two statements)
+WINDOW = 5  # winnowing window: any match of K + WINDOW - 1 characters is found
 THRESHOLD = 0.5
 MIN_SHARED = 12  # weighted fingerprints two documents must share at the least to be flagged
-FULL = 1000      # the weight of a fingerprint only two documents share
-FEWEST = 10      # documents needed before sharing by many says "common" rather than "copied"
+FULL = 1000  # the weight of a fingerprint only two documents share
+FEWEST = 10  # documents needed before sharing by many says "common" rather than "copied"
 COMMON_LISTED = 100  # pairs alike only in commonly shared code, listed apart
-COLUMNS = 8192   # fingerprints per block of the pairwise product (bounds its memory)
+COLUMNS = 8192  # fingerprints per block of the pairwise product (bounds its memory)
 
 
 @dataclass(frozen=True)
@@ -88,8 +89,13 @@ def normalize(text: str) -> tuple[str, np.ndarray]:
 def kgram_hashes(text: str, k: int = K) -> np.ndarray:
     """A stable 63-bit hash of every k-gram of ``text`` (the same on every machine and run)."""
     data = text.encode("utf-8", errors="replace")
-    return np.array([int.from_bytes(hashlib.blake2b(data[i:i + k], digest_size=8).digest(), "big") >> 1
-                     for i in range(len(data) - k + 1)], dtype=np.int64)
+    return np.array(
+        [
+            int.from_bytes(hashlib.blake2b(data[i : i + k], digest_size=8).digest(), "big") >> 1
+            for i in range(len(data) - k + 1)
+        ],
+        dtype=np.int64,
+    )
 
 
 def fingerprint(text: str, boilerplate: frozenset[int] = frozenset()) -> Fingerprints:
@@ -152,27 +158,39 @@ def pair_shares(sets: Sequence[frozenset[int]], pairs_of: Sequence[tuple[int, in
         block = np.zeros((len(sets), min(COLUMNS, len(shared) - start)))
         for row, cols in enumerate(columns):
             block[row, [c - start for c in cols if start <= c < start + COLUMNS]] = 1.0
-        weighted += (block * weights[start:start + COLUMNS]) @ block.T
+        weighted += (block * weights[start : start + COLUMNS]) @ block.T
         plain += block @ block.T
     sizes = [max(len(s), 1) for s in sets]
-    return [Pair(a, b, share_a=round(weighted[a, b] / (FULL * sizes[a]), 4),
-                 share_b=round(weighted[a, b] / (FULL * sizes[b]), 4),
-                 plain_a=round(plain[a, b] / sizes[a], 4), plain_b=round(plain[a, b] / sizes[b], 4),
-                 shared=int(round(weighted[a, b] / FULL))) for a, b in pairs_of]
+    return [
+        Pair(
+            a,
+            b,
+            share_a=round(weighted[a, b] / (FULL * sizes[a]), 4),
+            share_b=round(weighted[a, b] / (FULL * sizes[b]), 4),
+            plain_a=round(plain[a, b] / sizes[a], 4),
+            plain_b=round(plain[a, b] / sizes[b], 4),
+            shared=int(round(weighted[a, b] / FULL)),  # noqa: RUF046 (numpy 1.x rounds to a float64)
+        )
+        for a, b in pairs_of
+    ]
 
 
 def flagged(pairs: Iterable[Pair], threshold: float = THRESHOLD) -> list[Pair]:
     """Pairs whose larger share reaches ``threshold`` over enough shared code, largest first."""
-    return sorted((p for p in pairs if p.share >= threshold and p.shared >= MIN_SHARED),
-                  key=lambda p: (-p.share, p.a, p.b))
+    return sorted(
+        (p for p in pairs if p.share >= threshold and p.shared >= MIN_SHARED), key=lambda p: (-p.share, p.a, p.b)
+    )
 
 
 def alike_but_common(pairs: Iterable[Pair], threshold: float = THRESHOLD, limit: int = COMMON_LISTED) -> list[Pair]:
     """Pairs not flagged whose unweighted share reaches ``threshold``: alike, in code much of
     the class shares (everyone wrote the short functions the same way, or copied the same
     source); the ``limit`` most alike, for a person to judge which."""
-    alike = (p for p in pairs if max(p.plain_a, p.plain_b) >= threshold
-             and not (p.share >= threshold and p.shared >= MIN_SHARED))
+    alike = (
+        p
+        for p in pairs
+        if max(p.plain_a, p.plain_b) >= threshold and not (p.share >= threshold and p.shared >= MIN_SHARED)
+    )
     return sorted(alike, key=lambda p: (-max(p.plain_a, p.plain_b), p.a, p.b))[:limit]
 
 
@@ -198,9 +216,17 @@ def marked_lines(own: OwnFile, spans: Sequence[tuple[int, int]]) -> list[dict]:
     for line in own.lines:
         end = offset + len(line.text)
         cuts = sorted({offset, end, *(max(offset, min(end, x)) for s in spans for x in s)})
-        segments = [(line.text[a - offset:b - offset], any(s <= a and b <= e for s, e in spans))
-                    for a, b in zip(cuts, cuts[1:]) if b > a]
-        rows.append({"label": line.label, "segments": segments or [("", False)],
-                     "gap": previous is not None and line.index != previous + 1})
+        segments = [
+            (line.text[a - offset : b - offset], any(s <= a and b <= e for s, e in spans))
+            for a, b in itertools.pairwise(cuts)
+            if b > a
+        ]
+        rows.append(
+            {
+                "label": line.label,
+                "segments": segments or [("", False)],
+                "gap": previous is not None and line.index != previous + 1,
+            }
+        )
         offset, previous = end + 1, line.index
     return rows

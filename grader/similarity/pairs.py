@@ -12,9 +12,9 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
 
 from grader.core.assignment import Assignment
 from grader.core.errors import UsageError
@@ -75,12 +75,12 @@ def known_documents(assignment: Assignment, folder: Path) -> list[Document]:
 
 def compared_pairs(documents: Sequence[Document]) -> list[tuple[int, int]]:
     """Every pair of submissions, and every submission with every known file."""
-    return [(a, b) for a in range(len(documents)) for b in range(a + 1, len(documents))
-            if not documents[a].known]
+    return [(a, b) for a in range(len(documents)) for b in range(a + 1, len(documents)) if not documents[a].known]
 
 
-def fingerprinted(assignment: Assignment, documents: Sequence[Document],
-                  progress: Callable[[int], None] | None = None) -> list[list[Fingerprints]]:
+def fingerprinted(
+    assignment: Assignment, documents: Sequence[Document], progress: Callable[[int], None] | None = None
+) -> list[list[Fingerprints]]:
     """Each document's files fingerprinted, the template's fingerprints left out."""
     boilerplate = template_fingerprints("\n".join(lines) for _, lines in templates(assignment.root))
     prints = []
@@ -91,8 +91,12 @@ def fingerprinted(assignment: Assignment, documents: Sequence[Document],
     return prints
 
 
-def find_similar(assignment: Assignment, out: Path, options: SimilarityOptions = SimilarityOptions(),
-                 progress: Callable[[int], None] | None = None) -> dict:
+def find_similar(
+    assignment: Assignment,
+    out: Path,
+    options: SimilarityOptions = SimilarityOptions(),
+    progress: Callable[[int], None] | None = None,
+) -> dict:
     """Compare the class graded into ``out`` (and ``options.known``); write ``similarity.json``, the
     pages of the flagged pairs and the dashboard with them; returns what was written to the JSON."""
     run = load_run(out)
@@ -103,17 +107,27 @@ def find_similar(assignment: Assignment, out: Path, options: SimilarityOptions =
     sets = [frozenset(h for p in printed for h in p.positions) for printed in prints]
     scored = pair_shares(sets, compared_pairs(documents))
     pairs, common = flagged(scored, options.threshold), alike_but_common(scored, options.threshold)
+    pair_data, common_data = [pair_json(p, documents) for p in pairs], [pair_json(p, documents) for p in common]
     report = {
-        "assignment": assignment.name, "grader_version": __version__,
+        "assignment": assignment.name,
+        "grader_version": __version__,
         "parameters": {"k": K, "window": WINDOW, "threshold": options.threshold},
-        "submissions": sum(not d.known for d in documents), "known_files": sum(d.known for d in documents),
-        "content_hashes": hashes, "not_compared": missing,
-        "pairs": [pair_json(p, documents) for p in pairs], "common_pairs": [pair_json(p, documents) for p in common],
+        "submissions": sum(not d.known for d in documents),
+        "known_files": sum(d.known for d in documents),
+        "content_hashes": hashes,
+        "not_compared": missing,
+        "pairs": pair_data,
+        "common_pairs": common_data,
     }
     shutil.rmtree(out / PAGES, ignore_errors=True)
-    for pair, data in zip(pairs + common, report["pairs"] + report["common_pairs"]):
-        write_page(out / data["page"], run, data, [(documents[i], prints[i]) for i in (pair.a, pair.b)],
-                   sets[pair.a] & sets[pair.b])
+    for pair, data in zip(pairs + common, pair_data + common_data):
+        write_page(
+            out / data["page"],
+            run,
+            data,
+            [(documents[i], prints[i]) for i in (pair.a, pair.b)],
+            sets[pair.a] & sets[pair.b],
+        )
     write_json(out / SIMILARITY_FILE, report)
     rerender_dashboard(out)
     return report
@@ -129,19 +143,28 @@ def page_name(documents: Sequence[Document], pair: Pair) -> str:
 
 
 def pair_json(pair: Pair, documents: Sequence[Document]) -> dict:
-    return {"a": side(documents[pair.a]), "b": side(documents[pair.b]),
-            "share_a": pair.share_a, "share_b": pair.share_b, "plain_a": pair.plain_a, "plain_b": pair.plain_b,
-            "shared_fingerprints": pair.shared, "page": page_name(documents, pair)}
+    return {
+        "a": side(documents[pair.a]),
+        "b": side(documents[pair.b]),
+        "share_a": pair.share_a,
+        "share_b": pair.share_b,
+        "plain_a": pair.plain_a,
+        "plain_b": pair.plain_b,
+        "shared_fingerprints": pair.shared,
+        "page": page_name(documents, pair),
+    }
 
 
-def side_view(document: Document, printed: Sequence[Fingerprints], common: set[int]) -> dict:
+def side_view(document: Document, printed: Sequence[Fingerprints], common: frozenset[int]) -> dict:
     """One column of a side-by-side page: each file's own lines with the matched code marked."""
-    files = [{"path": f.path, "rows": marked_lines(f, matched_spans(p, common))}
-             for f, p in zip(document.files, printed)]
+    files = [
+        {"path": f.path, "rows": marked_lines(f, matched_spans(p, common))} for f, p in zip(document.files, printed)
+    ]
     return {"name": document.name, "known": document.known, "files": files}
 
 
-def write_page(path: Path, run, data: dict, sides: Sequence[tuple[Document, Sequence[Fingerprints]]],
-               common: set[int]) -> None:
+def write_page(
+    path: Path, run, data: dict, sides: Sequence[tuple[Document, Sequence[Fingerprints]]], common: frozenset[int]
+) -> None:
     """The side-by-side page of one pair, its shared fingerprints highlighted."""
     write_text(path, render_similar_pair(data, [side_view(d, p, common) for d, p in sides], run))

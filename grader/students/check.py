@@ -57,9 +57,11 @@ def find_folder(start: Path, assignment: str | None = None) -> Path:
         if (folder / META / "assignment.toml").is_file():
             break
     else:
-        raise UsageError(f"{start} is not inside an assignment folder from your course (one with a "
-                         f"{META}/ folder). Run grader check in the folder you received, e.g. "
-                         "cd assignment1 && grader check")
+        raise UsageError(
+            f"{start} is not inside an assignment folder from your course (one with a "
+            f"{META}/ folder). Run grader check in the folder you received, e.g. "
+            "cd assignment1 && grader check"
+        )
     if assignment:
         name = assignments.load(folder / META).name
         if name != assignment:
@@ -71,18 +73,31 @@ def self_check(folder: Path, select: str = "", isolation: str | None = None) -> 
     """Grade ``folder`` on the public checks shipped in its ``.grader/``."""
     meta = folder / META
     spec = assignments.load(meta)
-    options = GradeOptions(isolation=isolation, public_only=True, notebooks=False, select=select,
-                           answers=meta / "answers", build_environment=False)
+    options = GradeOptions(
+        isolation=isolation,
+        public_only=True,
+        notebooks=False,
+        select=select,
+        answers=meta / "answers",
+        build_environment=False,
+    )
     with tempfile.TemporaryDirectory(prefix="grader-check-") as tmp:
         submission = prepare(folder, spec, Path(tmp))
         result = grade_submission(spec, submission, options)
     info = json.loads((meta / "release.json").read_text(encoding="utf-8"))
     notes = [protections_off(result.isolation)]
     if spec.environment.declared and environment.find(spec) is None:
-        notes.append(f"note: your code ran on your own Python; `grader env build {folder / META}` builds the "
-                     f"course's environment ({', '.join(environment.requirements(spec)[:3])}...) for the next check.")
-    return SelfCheck(folder, result, int(info.get("hidden_checks", 0)), tuple(info.get("grading_time_checks", ())),
-                     "\n".join(n for n in notes if n))
+        notes.append(
+            f"note: your code ran on your own Python; `grader env build {folder / META}` builds the "
+            f"course's environment ({', '.join(environment.requirements(spec)[:3])}...) for the next check."
+        )
+    return SelfCheck(
+        folder,
+        result,
+        int(info.get("hidden_checks", 0)),
+        tuple(info.get("grading_time_checks", ())),
+        "\n".join(n for n in notes if n),
+    )
 
 
 def _name(check: CheckResult) -> str:
@@ -108,16 +123,19 @@ def next_steps(report: SelfCheck) -> list[str]:
     if report.hidden:
         later.append(f"{report.hidden} hidden check{'s' * (report.hidden != 1)}")
     if report.grading_time:
-        later.append(f"{len(report.grading_time)} check{'s' * (len(report.grading_time) != 1)} of your "
-                     "notebook's results")
+        later.append(
+            f"{len(report.grading_time)} check{'s' * (len(report.grading_time) != 1)} of your notebook's results"
+        )
     after = f" {' and '.join(later)} run when your submission is graded." if later else ""
     if not report.failed:
         return [f"All {len(report.result.checks)} public checks pass.{after}"]
     first = report.failed[0]
-    return [f"{len(report.failed)} of {len(report.result.checks)} public checks do not pass yet.{after}",
-            "Next:",
-            f"  1. fix the first one ({first.title.rstrip('.')}) and run it alone:  grader check -k {_name(first)}",
-            "  2. run every check again:  grader check"]
+    return [
+        f"{len(report.failed)} of {len(report.result.checks)} public checks do not pass yet.{after}",
+        "Next:",
+        f"  1. fix the first one ({first.title.rstrip('.')}) and run it alone:  grader check -k {_name(first)}",
+        "  2. run every check again:  grader check",
+    ]
 
 
 def render_html(report: SelfCheck) -> str:
@@ -127,8 +145,12 @@ def render_html(report: SelfCheck) -> str:
     for c in r.checks:
         colour = "#1a7f37" if c.passed else "#cf222e"
         detail = "" if c.passed else f"<pre style='white-space:pre-wrap;margin:0'>{html.escape(c.student_text())}</pre>"
-        rows.append(f"<tr><td style='color:{colour};font-weight:bold'>{MARK[c.outcome]}</td>"
-                    f"<td>{c.points:g}/{c.max_points:g}</td><td>{html.escape(c.title)}{detail}</td></tr>")
+        rows.append(
+            f"<tr><td style='color:{colour};font-weight:bold'>{MARK[c.outcome]}</td>"
+            f"<td>{c.points:g}/{c.max_points:g}</td><td>{html.escape(c.title)}{detail}</td></tr>"
+        )
     steps = "<br>".join(html.escape(s) for s in next_steps(report) + ([report.note] if report.note else []))
-    return (f"<div><b>{html.escape(r.assignment)}: {r.score:g} / {r.max_score:g} points on the public checks</b>"
-            f"<table>{''.join(rows)}</table><p>{steps}</p></div>")
+    return (
+        f"<div><b>{html.escape(r.assignment)}: {r.score:g} / {r.max_score:g} points on the public checks</b>"
+        f"<table>{''.join(rows)}</table><p>{steps}</p></div>"
+    )

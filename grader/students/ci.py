@@ -45,7 +45,8 @@ def default_install() -> str:
         f"{DISTRIBUTION} {__version__} is not published on the package index, so the CI jobs cannot "
         "install it by name. Pass --install with where your course's copy lives: a git URL, e.g. "
         "--install 'git+https://github.com/COURSE/grader@v" + __version__ + "', or the URL of a wheel you "
-        "host (build one with: python -m pip wheel --no-deps -w dist .). Students' CI installs exactly that.")
+        "host (build one with: python -m pip wheel --no-deps -w dist .). Students' CI installs exactly that."
+    )
 
 
 def github_workflow(o: CiOptions) -> str:
@@ -104,8 +105,7 @@ def write_ci_files(folder: Path, files: dict[str, str], force: bool = False) -> 
     """Write ``files`` under ``folder``; existing files are kept unless ``force``."""
     existing = [rel for rel in files if (folder / rel).exists()]
     if existing and not force:
-        raise UsageError(f"{', '.join(existing)} already exist{'s' * (len(existing) == 1)}; "
-                         "pass --force to replace")
+        raise UsageError(f"{', '.join(existing)} already exist{'s' * (len(existing) == 1)}; pass --force to replace")
     written = []
     for rel, text in files.items():
         path = folder / rel
