@@ -49,13 +49,18 @@ def points(n: float):
 
 
 hidden = pytest.mark.hidden
+"""The check is hidden: its inputs, expected values and messages never reach students, who see
+only its name and score; ``grader release`` does not ship it."""
 
 
 def title(text: str):
+    """The check's readable name in reports (default: the first line of its docstring)."""
     return pytest.mark.title(text)
 
 
 def timeout(seconds: float):
+    """The whole check may take at most ``seconds`` of wall time (a limit derived from the
+    reference's time may be shorter)."""
     return pytest.mark.timeout(seconds)
 
 

@@ -57,6 +57,8 @@ def broadcast_equivalent(shape: tuple[int, ...], expected: tuple[int, ...]) -> b
 
 
 def describe(value: Any) -> str:
+    """A short description of ``value`` for a failure message (its type and shape, or a hint such
+    as a forgotten ``return`` for ``None``)."""
     if isinstance(value, RemoteObject):
         return f"a {value.remote_type} object"
     if value is None:
@@ -214,6 +216,7 @@ def assert_rel_error(
 
 
 def assert_scalar_close(name: str, actual: Any, expected: float, *, atol: float) -> float:
+    """``actual`` is a number within ``atol`` of ``expected``; returns it as a float."""
     value = as_scalar(name, actual)
     if not abs(value - expected) <= atol:
         raise AssertionError(
@@ -229,6 +232,7 @@ def plain(value: Any) -> Any:
 
 
 def as_dict(name: str, value: Any) -> dict:
+    """``value`` (a remote dict is fetched) as a plain dict, or a failure that says what it was."""
     if isinstance(value, RemoteObject) and value.remote_type == "dict":
         value = value.fetch()
     if not isinstance(value, dict):
