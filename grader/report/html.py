@@ -33,16 +33,21 @@ OUTCOME_LABELS = {
 }
 
 
-@functools.lru_cache(maxsize=1)
-def environment() -> jinja2.Environment:
-    root = bundled("reports")
-    env = jinja2.Environment(
+def templates_at(root: Path) -> jinja2.Environment:
+    """The templates in ``root/templates``: autoescaped, and an undefined name is an error."""
+    return jinja2.Environment(
         loader=jinja2.FileSystemLoader(root / "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+
+
+@functools.lru_cache(maxsize=1)
+def environment() -> jinja2.Environment:
+    root = bundled("reports")
+    env = templates_at(root)
     env.globals["asset"] = lambda name: markupsafe.Markup((root / "static" / name).read_text("utf-8"))
     script = (root / "static" / "report.js").read_bytes()
     env.globals["csp"] = (

@@ -36,7 +36,7 @@ from grader.core.paths import bundled
 from grader.core.results import RunInfo, SubmissionResult
 from grader.core.written import Grade, Question, answer_hash, load_written, save_grade
 from grader.report import RESULT_FILE, RUN_FILE, load_results, load_run, rerender
-from grader.report.html import markdown_html
+from grader.report.html import markdown_html, templates_at
 
 MAX_BODY = 64 * 1024
 LOOPBACK = ("127.0.0.1", "::1")
@@ -72,13 +72,7 @@ def prepare_review(out: Path, questions: tuple[Question, ...]) -> Review:
 @functools.lru_cache(maxsize=1)
 def _templates() -> jinja2.Environment:
     root = bundled("reports")
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(root / "templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    env = templates_at(root)
     script = (root / "static" / "review.js").read_text("utf-8")
     env.globals["script"] = markupsafe.Markup(script)  # our own files, inlined as they are
     env.globals["css"] = markupsafe.Markup((root / "static" / "report.css").read_text("utf-8"))
