@@ -12,7 +12,6 @@ from pathlib import Path
 
 import grimp
 import pytest
-
 from conftest import REPO
 
 STAGES = sorted(p.parent.name for p in (REPO / "grader").glob("*/__init__.py"))
@@ -48,9 +47,8 @@ def test_a_stage_importing_a_stage_above_it_breaks_the_contract(tmp_path):
 
 def test_no_module_is_part_of_an_import_cycle():
     graph = grimp.build_graph("grader")
-    cycles = [(m, graph.find_shortest_chain(importer=other, imported=m))
-              for m in sorted(graph.modules) for other in graph.find_modules_directly_imported_by(m)
-              if graph.find_shortest_chain(importer=other, imported=m)]
+    cycles = [(m, chain) for m in sorted(graph.modules) for other in graph.find_modules_directly_imported_by(m)
+              if (chain := graph.find_shortest_chain(importer=other, imported=m))]
     assert not cycles
 
 
